@@ -1,0 +1,6 @@
+/** Every `paperlab` sub-command, in help order. */
+import type { Command } from './command.js';
+import { info, list, run, compute } from './core-commands.js';
+import { bench } from './bench.js';
+
+export const commands: Command[] = [list, run, info, compute, bench];

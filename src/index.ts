@@ -1,0 +1,27 @@
+/**
+ * paperlab's public API. Import what you need:
+ *
+ * ```ts
+ * import { initEngine, loadMnist, Rng } from 'paperlab';
+ * ```
+ */
+export { tf } from './core/tf.js';
+export * from './core/errors.js';
+export * from './core/rng.js';
+export * from './core/engine.js';
+export * from './core/checkpoint.js';
+export * from './core/optim.js';
+export * from './core/schedule.js';
+export * from './core/train.js';
+export * from './core/progress.js';
+export * from './core/charts.js';
+export { type NativeStatus } from './core/native.js';
+export * from './data/mnist.js';
+export * from './data/brown.js';
+export * from './data/synthetic.js';
+export * from './data/augment.js';
+export * from './gpt/compute.js';
+export { experiments, findExperiment } from './experiments/index.js';
+export type { Experiment, ExperimentResult, ExperimentOutput, RunContext, TableRow } from './experiments/types.js';
+export { runExperiment } from './experiments/runner.js';
+export { validateResult } from './experiments/result.js';
