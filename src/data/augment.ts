@@ -40,6 +40,36 @@ export function randomAffine(h: number, w: number, rng: Rng, o: AugmentOptions =
   return [c, -s, cx + ox - c * cx + s * cy, s, c, cy + oy - s * cx - c * cy, 0, 0];
 }
 
+/**
+ * Bilinear affine warp of a batch [N, H, W, C] (row-major values), one 8-number map per image,
+ * zero outside the image. Written here because tfjs 4.22's cpu Transform kernel returns after the
+ * first image of a batch, leaving the others blank.
+ */
+export function warpAffine(src: Float32Array, shape: readonly [number, number, number, number], params: ArrayLike<number>): Float32Array {
+  const [n, h, w, ch] = shape;
+  const out = new Float32Array(n * h * w * ch);
+  const at = (b: number, y: number, x: number, c: number): number => (y < 0 || y >= h || x < 0 || x >= w ? 0 : src[((b * h + y) * w + x) * ch + c]!);
+  for (let b = 0; b < n; b++) {
+    const [a0, a1, a2, b0, b1, b2] = [params[b * 8]!, params[b * 8 + 1]!, params[b * 8 + 2]!, params[b * 8 + 3]!, params[b * 8 + 4]!, params[b * 8 + 5]!];
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const ix = a0 * x + a1 * y + a2;
+        const iy = b0 * x + b1 * y + b2;
+        const x0 = Math.floor(ix);
+        const y0 = Math.floor(iy);
+        const fx = ix - x0;
+        const fy = iy - y0;
+        for (let c = 0; c < ch; c++) {
+          const top = at(b, y0, x0, c) * (1 - fx) + at(b, y0, x0 + 1, c) * fx;
+          const bot = at(b, y0 + 1, x0, c) * (1 - fx) + at(b, y0 + 1, x0 + 1, c) * fx;
+          out[((b * h + y) * w + x) * ch + c] = top * (1 - fy) + bot * fy;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Augments a batch [N, H, W, C] of images in [0, 1]; returns a new tensor of the same shape. */
 export function augment(images: tf.Tensor4D, rng: Rng, o: AugmentOptions = {}): tf.Tensor4D {
   checkShape(images.shape, [null, null, null, null], 'images');
@@ -48,12 +78,10 @@ export function augment(images: tf.Tensor4D, rng: Rng, o: AugmentOptions = {}): 
   const [n, h, w, ch] = images.shape;
   const params: number[] = [];
   for (let i = 0; i < n; i++) params.push(...randomAffine(h, w, rng, o));
-  const noise = noiseStd > 0 ? rng.normalArray(n * h * w * ch, 0, noiseStd) : undefined;
-  return tf.tidy(() => {
-    let out: tf.Tensor4D = tf.image.transform(images, tf.tensor2d(params, [n, 8]), 'bilinear', 'constant', 0);
-    if (noise) out = tf.add(out, tf.tensor4d(noise, [n, h, w, ch]));
-    return tf.clipByValue(out, 0, 1);
-  });
+  const out = warpAffine(images.dataSync() as Float32Array, [n, h, w, ch], params);
+  if (noiseStd > 0) for (let i = 0; i < out.length; i++) out[i] = out[i]! + rng.normal(0, noiseStd);
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i]!));
+  return tf.tensor4d(out, [n, h, w, ch]);
 }
 
 /** Two independently augmented views of the same batch (contrastive learning, BYOL). */
