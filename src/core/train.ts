@@ -15,18 +15,22 @@ export interface StepResult {
 }
 
 /**
- * One optimisation step: gradients of `lossFn` w.r.t. `vars`, optional global-norm clipping, an
+ * One optimisation step: gradients of the scalar `lossFn` w.r.t. `vars`, optional global-norm clipping, an
  * AdamW update at learning rate `lr`. Returns the loss and the gradient norm before clipping.
  */
 export function trainStep(
-  lossFn: () => tf.Scalar,
+  lossFn: () => tf.Tensor,
   vars: Record<string, tf.Variable>,
   optimizer: AdamW,
   opts: { lr?: number; clipNorm?: number; step?: number } = {},
 ): StepResult {
   if (opts.lr !== undefined) optimizer.lr = opts.lr;
   const list = Object.values(vars);
-  const { value, grads } = tf.variableGrads(lossFn, list);
+  const { value, grads } = tf.variableGrads(() => {
+    const l = lossFn();
+    if (l.rank !== 0) throw new PaperlabError('lossFn', `must return a scalar, got shape [${l.shape.join(', ')}]`, 'reduce the loss with tf.mean or tf.sum');
+    return l as tf.Scalar;
+  }, list);
   const loss = value.dataSync()[0]!;
   value.dispose();
   if (!Number.isFinite(loss)) {
