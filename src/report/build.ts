@@ -115,6 +115,36 @@ async function renderCharts(lr: LoadedResult, outDir: string, warnings: string[]
   return views;
 }
 
+/**
+ * Finds an evolved CartPole agent file (format 'paperlab-hebbian-agent', written by makeAgentFile)
+ * among the result folders, Hebbian experiments first, for the live demo.
+ */
+async function findCartPoleAgent(results: LoadedResult[], isHebbian: (name: string) => boolean): Promise<{ agent: unknown; source: string } | undefined> {
+  const ordered = [...results].sort((a, b) => Number(isHebbian(b.result.name)) - Number(isHebbian(a.result.name)));
+  for (const lr of ordered) {
+    const dir = path.dirname(lr.file);
+    const files: string[] = [];
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.isFile() && e.name.endsWith('.json') && e.name !== 'result.json') files.push(path.join(dir, e.name));
+      else if (e.isDirectory()) {
+        const inner = await fs.readdir(path.join(dir, e.name)).catch(() => [] as string[]);
+        for (const f of inner) if (f.endsWith('.json')) files.push(path.join(dir, e.name, f));
+      }
+    }
+    for (const f of files.sort()) {
+      try {
+        if ((await fs.stat(f)).size > 5e6) continue;
+        const j = JSON.parse(await fs.readFile(f, 'utf8')) as { format?: unknown; env?: { name?: unknown } };
+        if (j?.format === 'paperlab-hebbian-agent' && j.env?.name === 'cartpole') return { agent: j, source: `${lr.result.name} (${path.relative(path.dirname(dir), f)})` };
+      } catch {
+        // not JSON we can use: other experiments' files are none of our business
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Builds the report site; returns the path of its index.html and what is missing or unreadable. */
 export async function buildReport(o: BuildReportOptions = {}): Promise<BuildReportResult> {
   const resultsDir = path.resolve(o.resultsDir ?? 'results');
@@ -173,10 +203,14 @@ export async function buildReport(o: BuildReportOptions = {}): Promise<BuildRepo
   const bundled = o.demos === false ? wantDemos.map((id) => ({ id, unavailable: 'demos were switched off for this build' as string, script: undefined as string | undefined })) : await bundleDemos(outDir, wantDemos);
   const notes: string[] = [];
   for (const b of bundled) if (b.unavailable && o.demos !== false) notes.push(`demo '${b.id}' not included: ${b.unavailable}`);
+  const sectionOf = new Map(registry.map((m) => [m.name, m.section]));
+  const agent = await findCartPoleAgent(loaded.results, (n) => (sectionOf.get(n) ?? guessSection(n)) === 'hebbian');
+  if (!agent && bundled.some((b) => b.id === 'hebbian-cartpole' && b.script)) notes.push('the Hebbian CartPole demo has no trained agent: no result folder holds an agent file (makeAgentFile, format paperlab-hebbian-agent). Fix: run the Hebbian experiment, then rebuild the report');
+  const demoData: Partial<Record<DemoId, unknown>> = { 'hebbian-cartpole': agent ?? {} };
   const demoView = (id: DemoId): DemoView => {
     const d = DEMOS.find((x) => x.id === id)!;
     const b = bundled.find((x) => x.id === id)!;
-    return { id, title: d.title, description: d.description, script: b.script, unavailable: b.unavailable };
+    return { id, title: d.title, description: d.description, script: b.script, unavailable: b.unavailable, data: demoData[id] };
   };
 
   const sections: SectionView[] = SECTIONS.map((s) => ({ section: s, experiments: views.get(s.id) ?? [], demos: s.demos.map(demoView) }));

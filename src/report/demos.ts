@@ -34,7 +34,7 @@ export const DEMOS: readonly DemoInfo[] = [
     description:
       'A sequence of random vectors is hashed into buckets two ways: Reformer’s angular hash (argmax over random projections and their negatives) and the notes’ coset hash (signs of a few parity checks). Neighbours should share buckets.',
     entry: 'lsh-buckets.js',
-    needs: ['../attention/index.js'],
+    needs: ['../attention/hash.js'],
   },
   {
     id: 'hebbian-cartpole',
@@ -42,7 +42,7 @@ export const DEMOS: readonly DemoInfo[] = [
     description:
       'The network starts from random weights every episode; only the evolved Hebbian rule changes them, step by step, while it balances the pole.',
     entry: 'hebbian-cartpole.js',
-    needs: ['../hebbian/index.js'],
+    needs: ['../hebbian/rollout.js', '../hebbian/envs.js'],
   },
 ];
 

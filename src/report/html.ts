@@ -39,6 +39,8 @@ export interface DemoView {
   /** Script path relative to index.html; absent when the demo could not be bundled. */
   script?: string;
   unavailable?: string;
+  /** JSON the demo reads from the page (embedded as application/json). */
+  data?: unknown;
 }
 
 export interface SectionView {
@@ -62,6 +64,11 @@ export interface PageModel {
 
 export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Escapes text and sets `backticked` spans (commands in messages) as code. */
+export function escCode(s: unknown): string {
+  return esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
 export function slug(s: string): string {
@@ -178,7 +185,7 @@ ${renderRun(r, e.resultPath)}
   if (e.problem) {
     return `<article class="experiment missing" id="${id}" data-experiment="${esc(e.name)}" data-status="unreadable" aria-labelledby="${id}-h">
 ${head}
-<p class="error"><strong>Result unreadable:</strong> <code>${esc(e.problem.path)}</code> ${esc(e.problem.problem)}. Fix: ${esc(e.problem.fix)}.</p>
+<p class="error"><strong>Result unreadable:</strong> <code>${esc(e.problem.path)}</code> ${escCode(e.problem.problem)}. Fix: ${escCode(e.problem.fix)}.</p>
 </article>`;
   }
   return `<article class="experiment missing" id="${id}" data-experiment="${esc(e.name)}" data-status="not-run" aria-labelledby="${id}-h">
@@ -196,9 +203,15 @@ function statusBadge(e: ExperimentView): string {
   return s === 'ok' ? '<span class="status ok">result</span>' : s === 'unreadable' ? '<span class="status bad">unreadable</span>' : '<span class="status none">not run yet</span>';
 }
 
+/** JSON that is safe inside a <script> element. */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
 function renderDemo(d: DemoView): string {
+  const data = d.data === undefined ? '' : `<script type="application/json" data-demo-data="${esc(d.id)}">${scriptJson(d.data)}</script>\n`;
   const body = d.script
-    ? `<div class="demo-root" data-demo-root="${esc(d.id)}"><p class="muted">Loading the demo…</p></div>
+    ? `${data}<div class="demo-root" data-demo-root="${esc(d.id)}"><p class="muted">Loading the demo…</p></div>
 <noscript><p>This demo needs JavaScript.</p></noscript>
 <script src="${esc(d.script)}" defer></script>`
     : `<p class="muted">This demo is not available in this build: ${esc(d.unavailable ?? 'not bundled')}.</p>`;
@@ -235,7 +248,7 @@ ${s.demos.map(renderDemo).join('\n')}
 function renderProblems(m: PageModel): string {
   const none = m.sections.every((s) => s.experiments.every((e) => !e.result)) && m.other.every((e) => !e.result);
   if (!m.problems.length && !none) return '';
-  const items = m.problems.map((p) => `<li><code>${esc(p.path)}</code> ${esc(p.problem)}. <em>Fix:</em> ${esc(p.fix)}.</li>`).join('\n');
+  const items = m.problems.map((p) => `<li><code>${esc(p.path)}</code> ${escCode(p.problem)}. <em>Fix:</em> ${escCode(p.fix)}.</li>`).join('\n');
   const empty = none ? `<p><strong>No readable results were found in <code>${esc(m.resultsDir)}</code>.</strong> Every experiment below is listed as not run yet. Run <code>paperlab run --all --quick --out ${esc(m.resultsDir)}</code>, then <code>paperlab report --results ${esc(m.resultsDir)}</code>.</p>` : '';
   return `<section class="problems" id="problems" role="region" aria-labelledby="problems-h">
 <h2 id="problems-h">What is missing or unreadable</h2>
@@ -256,7 +269,7 @@ export function renderPage(m: PageModel): string {
   const other = m.other.length
     ? `<section class="paper" id="other" data-section="other" aria-labelledby="other-h"><h2 id="other-h">Other results</h2><p class="muted">Results whose experiment belongs to no known section.</p>${m.other.map(renderExperiment).join('\n')}</section>`
     : '';
-  const notes = m.notes.length ? `<details><summary>Build notes (${m.notes.length})</summary><ul>${m.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></details>` : '';
+  const notes = m.notes.length ? `<details><summary>Build notes (${m.notes.length})</summary><ul>${m.notes.map((n) => `<li>${escCode(n)}</li>`).join('')}</ul></details>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

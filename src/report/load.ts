@@ -156,7 +156,7 @@ export async function loadResults(resultsDir: string, o: { skip?: string[] } = {
         path: rel(d),
         name,
         problem: partial ? 'has only a half-written result.json (the run was interrupted)' : 'has no result.json (the run did not finish, or this is not an experiment folder)',
-        fix: `re-run it with \`paperlab run ${name}\`, or remove the folder`,
+        fix: `re-run it with \`paperlab run ${name}${rel(abs) === 'results' ? '' : ` --out ${rel(abs)}`}\`, or remove the folder`,
       });
       continue;
     }
