@@ -19,6 +19,8 @@ import { gpt3Compute } from '../src/experiments/gpt3-compute.js';
 import type { ExperimentResult } from '../src/experiments/types.js';
 import { lineChart } from '../src/core/charts.js';
 import { PaperlabError } from '../src/core/errors.js';
+import { UsageError } from '../src/cli/args.js';
+import { report } from '../src/cli/report.js';
 import { packageRoot } from '../src/core/native.js';
 import { Rng } from '../src/core/rng.js';
 import { initialParameters } from '../src/hebbian/network.js';
@@ -172,6 +174,7 @@ test('every section with a result shows its table, chart and verdict; the demos 
 
   // Demo 3, the Hebbian CartPole agent found in the results folder, stepping live.
   const heb = page.locator('#demo-hebbian-cartpole');
+  await heb.getByLabel('Speed').selectOption('5');
   await heb.getByRole('button', { name: 'Run episode' }).click();
   await page.waitForFunction(() => {
     const dd = document.querySelector('#demo-hebbian-cartpole dd[data-key="Step"]');
@@ -247,7 +250,8 @@ test('a partly corrupt results folder: readable results shown, every bad file na
   // The broken spec fell back to the SVG the experiment wrote; the chart is still drawn.
   const img = page.locator('article[data-experiment="reformer-fixture"] figure.chart img').first();
   await img.scrollIntoViewIfNeeded();
-  assert.ok(await img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 100));
+  await page.waitForFunction((el) => (el as HTMLImageElement).complete, await img.elementHandle());
+  assert.ok(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth > 100));
   await page.locator('#problems').screenshot({ path: path.join(shots, 'report-problems.png') });
   await page.close();
 });
@@ -269,7 +273,7 @@ catch (e) { process.stderr.write('paperlab report: ' + e.message + '\\n'); proce
   const cli = (...args: string[]) => spawnSync(process.execPath, [harness, ...args], { encoding: 'utf8', cwd: dir });
   const ok = cli('--results', dir, '--no-demos');
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^report: \d+ of \d+ experiments with a result;.* 1 unreadable \(listed at the top of the page\)/);
+  assert.match(ok.stdout, /^report: \d+ of \d+ experiments with a result;.* 1 problem with the results \(listed at the top of the page\)/);
   assert.match(ok.stdout, /→ report\/index\.html\n {2}open file:\/\//);
   assert.match(ok.stderr, /warning: garbage\/result\.json is not valid JSON/);
   assert.doesNotMatch(ok.stderr + ok.stdout, /\n\s+at /);
@@ -278,20 +282,16 @@ catch (e) { process.stderr.write('paperlab report: ' + e.message + '\\n'); proce
   assert.equal(none.status, 0, none.stderr);
   assert.match(none.stderr, /nope results folder does not exist\. Fix: run experiments first/);
 
-  const bad = cli('--bogus');
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /Unknown option '--bogus'/);
-
-  // --out that would overwrite someone's page, or is a file: refused with the fix.
+  // Misuse and an unusable --out: clear errors the CLI turns into exit codes 2 and 1.
+  await assert.rejects(report.run(['--bogus']), (e: unknown) => e instanceof UsageError && /Unknown option '--bogus'/.test(e.message));
   const foreign = tmp('foreign');
   writeFileSync(path.join(foreign, 'index.html'), '<p>mine</p>');
-  await assert.rejects(buildReport({ resultsDir: dir, outDir: foreign, demos: false }), (e: unknown) => e instanceof PaperlabError && /already has an index\.html/.test(e.message));
+  await assert.rejects(buildReport({ resultsDir: dir, outDir: foreign, demos: false }), (e: unknown) => e instanceof PaperlabError && /already has an index\.html that paperlab report did not write\. Fix: pass an empty or new folder/.test(e.message));
   assert.equal(readFileSync(path.join(foreign, 'index.html'), 'utf8'), '<p>mine</p>');
-  const file = path.join(foreign, 'index.html');
-  const asFile = cli('--results', dir, '--out', file);
-  assert.equal(asFile.status, 1);
-  assert.match(asFile.stderr, /--out: .* is a file, not a folder\. Fix: pass a folder path/);
+  await assert.rejects(report.run(['--results', dir, '--out', path.join(foreign, 'index.html')]), (e: unknown) => e instanceof PaperlabError && /--out: .* is a file, not a folder\. Fix: pass a folder path/.test(e.message));
+  await assert.rejects(buildReport({ resultsDir: dir, outDir: dir }), (e: unknown) => e instanceof PaperlabError && /is the results folder itself/.test(e.message));
   // A second build into the same folder is fine (it is our own report).
-  const again = cli('--results', dir, '--no-demos');
-  assert.equal(again.status, 0, again.stderr);
+  const again = await buildReport({ resultsDir: dir, demos: false });
+  assert.equal(String(again.withResults.length), /^report: (\d+)/.exec(ok.stdout)![1]);
+  assert.ok(existsSync(again.indexPath));
 });

@@ -26,7 +26,7 @@ export const report: Command = {
     const total = r.withResults.length + r.notRun.length;
     const parts = [`${r.withResults.length} of ${total} experiment${total === 1 ? '' : 's'} with a result`];
     if (r.notRun.length) parts.push(`not run yet: ${r.notRun.join(', ')}`);
-    if (r.unreadable.length) parts.push(`${r.unreadable.length} unreadable (listed at the top of the page)`);
+    if (r.unreadable.length) parts.push(`${r.unreadable.length} problem${r.unreadable.length === 1 ? '' : 's'} with the results (listed at the top of the page)`);
     process.stdout.write(`report: ${parts.join('; ')}\n  → ${shown(r.indexPath)}\n  open ${pathToFileURL(r.indexPath).href}\n`);
   },
 };

@@ -37,7 +37,7 @@ export interface BuildReportResult {
   withResults: string[];
   /** Registered experiments without a result. */
   notRun: string[];
-  /** Result files that could not be read. */
+  /** Everything that could not be read: the folder itself, result files, folders without one. */
   unreadable: Problem[];
 }
 

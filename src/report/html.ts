@@ -238,7 +238,7 @@ function renderSection(s: SectionView): string {
   return `<section class="paper" id="${esc(sec.id)}" data-section="${esc(sec.id)}" aria-labelledby="${esc(sec.id)}-h">
 <h2 id="${esc(sec.id)}-h">${esc(sec.notesHeading)} ${sectionStatus(s)}</h2>
 <p class="muted">${sec.papers.map(esc).join(' · ')}</p>
-<h3 class="visually-plain">What the notes say</h3>
+<h3>What the notes say</h3>
 ${sec.quotes.map(renderQuote).join('\n')}
 ${exps}
 ${s.demos.map(renderDemo).join('\n')}
