@@ -25,3 +25,4 @@ export { experiments, findExperiment } from './experiments/index.js';
 export type { Experiment, ExperimentResult, ExperimentOutput, RunContext, TableRow } from './experiments/types.js';
 export { runExperiment } from './experiments/runner.js';
 export { validateResult } from './experiments/result.js';
+export { buildReport, type BuildReportOptions, type BuildReportResult } from './report/index.js';

@@ -2,5 +2,6 @@
 import type { Command } from './command.js';
 import { info, list, run, compute } from './core-commands.js';
 import { bench } from './bench.js';
+import { report } from './report.js';
 
-export const commands: Command[] = [list, run, info, compute, bench];
+export const commands: Command[] = [list, run, report, info, compute, bench];
