@@ -301,6 +301,45 @@ test('resume from a checkpoint continues exactly like an uninterrupted run (drop
   }
 });
 
+test('attention kinds from src/attention: causal (linear, performer), sampling falls back to recomputation, checkpoints keep Performer features', async () => {
+  for (const kind of ['linear', 'performer', 'lsh'] as const) {
+    const m = tiny({ attention: kind, attentionOptions: { bucketSize: 4, nHashes: 2, chunkSize: 4 } });
+    scramble(m, 21);
+    const run = (ids: number[]): number[][] => {
+      m.dropoutRng = new Rng(1); // LSH draws its hash from this stream
+      return tf.tidy(() => (m.forward(tf.tensor2d([ids], [1, 8], 'int32')).arraySync() as number[][][])[0]!);
+    };
+    const a = run([3, 1, 4, 1, 5, 9, 2, 6]);
+    assert.ok(a.flat().every(Number.isFinite), kind);
+    // LSH's buckets depend on the whole sequence (sorting), so only the kernel kinds are strictly causal.
+    if (kind !== 'lsh') {
+      const b = run([3, 1, 4, 7, 0, 10, 10, 3]);
+      for (let t = 0; t < 3; t++) assert.ok(maxAbsDiff(a[t]!, b[t]!) < 1e-5, `${kind} position ${t}`);
+    }
+    assert.equal(m.supportsKVCache, false);
+    m.dropoutRng = new Rng(2);
+    const g1 = await generate(m, [[1, 2]], { maxTokens: 4, temperature: 0 });
+    m.dropoutRng = new Rng(2);
+    const g2 = await generate(m, [[1, 2]], { maxTokens: 4, temperature: 0, cache: false });
+    assert.deepEqual(g1, g2, kind);
+    assert.throws(() => m.forwardCached(tf.tensor2d([[1]], [1, 1], 'int32'), m.createCache(1)), (e: unknown) => e instanceof PaperlabError && e.argument === 'cache');
+    m.dispose();
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'paperlab-gpt-'));
+  try {
+    const out = path.join(dir, 'performer');
+    const data = { trainText: TEXT, valText: VAL };
+    const trained = await trainGPT({ preset: 'tiny', steps: 2, seed: 1, data, quiet: true, out, overrides: { ...SMALL, model: { ...SMALL.model, dropout: 0, attention: 'performer' } } });
+    const loaded = await loadGPT(out);
+    const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6]], [1, 6], 'int32');
+    assert.deepEqual(loaded.model.forward(ids).arraySync(), trained.model.forward(ids).arraySync());
+    loaded.model.dispose();
+    trained.model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad input: names the argument', async () => {
   assert.throws(() => tiny({ nEmbd: 10, nHead: 4 }), (e: unknown) => e instanceof PaperlabError && e.argument === 'nEmbd');
   assert.throws(() => tiny({ attention: 'bogus' as 'full' }), (e: unknown) => e instanceof PaperlabError && e.argument === 'attention');

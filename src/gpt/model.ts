@@ -17,6 +17,7 @@ import { PaperlabError, check, checkInt, checkNumber, checkOneOf, checkShape } f
 import { gelu, layerNorm, linear } from '../core/ops.js';
 import type { Rng } from '../core/rng.js';
 import { engineInfo } from '../core/engine.js';
+import { attention, defaultNbFeatures, drawOrthogonalFeatures } from '../attention/index.js';
 
 export const ATTENTION_KINDS = ['full', 'linear', 'performer', 'lsh'] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
@@ -32,8 +33,25 @@ export interface GPTConfig {
   dropout?: number;
   /** Biases in the dense layers and LayerNorms (GPT-2: true). Default true. */
   bias?: boolean;
-  /** Self-attention kind. Default 'full' (exact causal softmax attention). */
+  /**
+   * Self-attention kind. Default 'full' (exact causal softmax attention, with a KV cache for
+   * sampling); 'linear' (φ = elu + 1), 'performer' (FAVOR+) and 'lsh' (Reformer, shared QK) come
+   * from src/attention, in their causal forms.
+   */
   attention?: AttentionKind;
+  /** Options of the non-full kinds (defaults: the attention module's). */
+  attentionOptions?: GPTAttentionOptions;
+}
+
+export interface GPTAttentionOptions {
+  /** lsh: chunk length (default 64, at most blockSize is useful). */
+  bucketSize?: number;
+  /** lsh: hashing rounds (default 4). */
+  nHashes?: number;
+  /** performer: random features per head (default round(d·ln d)); drawn once per layer at construction. */
+  nbFeatures?: number;
+  /** linear/performer: chunk length of the causal prefix sums (default 64). */
+  chunkSize?: number;
 }
 
 /** nanoGPT's GPTConfig defaults (except vocabSize, which always comes from the tokenizer). */
@@ -45,6 +63,7 @@ export const GPT_DEFAULTS: Omit<Required<GPTConfig>, 'vocabSize'> = {
   dropout: 0,
   bias: true,
   attention: 'full',
+  attentionOptions: {},
 };
 
 /** Fills defaults and validates a config; every mistake names the field. */
@@ -59,13 +78,10 @@ export function resolveGPTConfig(config: Partial<GPTConfig> & { vocabSize: numbe
   checkNumber(c.dropout, 'dropout', { min: 0, max: 0.99 });
   check(typeof c.bias === 'boolean', 'bias', `expected true or false, got ${String(c.bias)}`, 'pass bias: true (GPT-2) or false');
   checkOneOf(c.attention, ATTENTION_KINDS, 'attention');
-  if (c.attention !== 'full') {
-    throw new PaperlabError(
-      'attention',
-      `'${c.attention}' comes from the attention module (src/attention), which GPT is not wired to yet`,
-      "use attention: 'full' (exact causal attention) for now",
-    );
-  }
+  const ao = c.attentionOptions ?? {};
+  check(typeof ao === 'object' && !Array.isArray(ao), 'attentionOptions', 'must be an object', 'pass e.g. { bucketSize: 32, nHashes: 2 }');
+  for (const k of ['bucketSize', 'nHashes', 'nbFeatures', 'chunkSize'] as const) if (ao[k] !== undefined) checkInt(ao[k]!, `attentionOptions.${k}`, { min: 1 });
+  c.attentionOptions = stripUndefined(ao);
   return c;
 }
 
@@ -118,6 +134,8 @@ export class GPT {
   readonly config: Required<GPTConfig>;
   /** Parameters by nanoGPT-style name: wte, wpe, h.0.ln_1.weight, h.0.attn.c_attn.weight, …, ln_f.bias. */
   readonly variables: Record<string, tf.Variable>;
+  /** Fixed non-trainable tensors (Performer's random features, `h.{i}.attn.features`); saved with checkpoints. */
+  readonly buffers: Record<string, tf.Tensor>;
   /** When true, dropout is applied (set by the trainer; sampling and evaluation leave it false). */
   training = false;
   /** Stream that seeds dropout masks; the trainer points it at its own RNG so resumes are exact. */
@@ -157,6 +175,13 @@ export class GPT {
     add('ln_f.weight', [C], 'ones');
     if (bias) add('ln_f.bias', [C], 'zeros');
     this.variables = vars;
+    // Drawn after the weights, so a model's initial weights do not depend on its attention kind.
+    this.buffers = {};
+    if (this.config.attention === 'performer') {
+      const D = C / this.config.nHead;
+      const m = this.config.attentionOptions.nbFeatures ?? defaultNbFeatures(D);
+      for (let i = 0; i < L; i++) this.buffers[`h.${i}.attn.features`] = tf.keep(drawOrthogonalFeatures(m, D, rng));
+    }
     this.dropoutRng = rng.fork('gpt-dropout');
     // Additive causal mask: 0 on and below the diagonal, −1e9 above it (exp underflows to exactly 0).
     const m = new Float32Array(T * T);
@@ -240,7 +265,8 @@ export class GPT {
     const qkv = linear(h, this.v(`${p}.c_attn.weight`), this.optionalBias(`${p}.c_attn.bias`));
     // [B·T, 3C] → [B, T, 3, H, D] → [3, B, H, T, D]: q, k, v are contiguous slices along axis 0.
     const heads = tf.transpose(tf.reshape(qkv, [B, T, 3, H, D]), [2, 0, 3, 1, 4]);
-    const [q0, k0, v0] = tf.unstack(heads, 0);
+    const [q0, k0, v0] = tf.unstack(heads, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    if (this.config.attention !== 'full') return this.kernelAttention(i, q0, k0, v0, B, T);
     const q = tf.reshape(q0!, [B * H, T, D]);
     let k = tf.reshape(k0!, [B * H, T, D]);
     let v = tf.reshape(v0!, [B * H, T, D]);
@@ -261,6 +287,24 @@ export class GPT {
     const y = tf.matMul(att, v); // [B·H, T, D]
     const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, H, T, D]), [0, 2, 1, 3]), [B * T, C]);
     return this.dropout(linear(merged, this.v(`${p}.c_proj.weight`), this.optionalBias(`${p}.c_proj.bias`)));
+  }
+
+  /** The attention module's causal kinds on q, k, v [B, H, T, D]; then the output projection. */
+  private kernelAttention(i: number, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, B: number, T: number): Tensor {
+    const { nEmbd: C, attention: kind, attentionOptions: ao } = this.config;
+    let y: tf.Tensor4D;
+    if (kind === 'linear') y = attention(q, k, v, { kind, causal: true, chunkSize: ao.chunkSize, checkFinite: false });
+    else if (kind === 'performer') {
+      y = attention(q, k, v, { kind, causal: true, chunkSize: ao.chunkSize, features: this.buffers[`h.${i}.attn.features`] as tf.Tensor2D, checkFinite: false });
+    } else y = attention(q, k, v, { kind: 'lsh', causal: true, bucketSize: ao.bucketSize, nHashes: ao.nHashes, rng: this.dropoutRng, checkFinite: false });
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]);
+    const p = `h.${i}.attn`;
+    return this.dropout(linear(merged, this.v(`${p}.c_proj.weight`), this.optionalBias(`${p}.c_proj.bias`)));
+  }
+
+  /** Whether `forwardCached` works (full attention only; other kinds recompute when sampling). */
+  get supportsKVCache(): boolean {
+    return this.config.attention === 'full';
   }
 
   private mlp(i: number, h: Tensor): Tensor {
@@ -317,6 +361,7 @@ export class GPT {
    * sequence, at the new positions.
    */
   forwardCached(idx: tf.Tensor2D, cache: KVCache): tf.Tensor3D {
+    check(this.supportsKVCache, 'cache', `works with full attention only, this model uses '${this.config.attention}'`, 'sample with { cache: false } (generate does this automatically)');
     const { B, T } = this.checkIdx(idx, 'idx', cache.length);
     check(cache.nLayer === this.config.nLayer, 'cache', `has ${cache.nLayer} layers, the model ${this.config.nLayer}`, 'create the cache with model.createCache()');
     check(B === cache.batch, 'idx', `has batch ${B} but the cache holds ${cache.batch} sequences`, 'pass one row per cached sequence');
@@ -327,6 +372,7 @@ export class GPT {
     if (this.disposed) return;
     this.disposed = true;
     tf.dispose(Object.values(this.variables));
+    tf.dispose(Object.values(this.buffers));
     this.mask.dispose();
     for (const z of this.zeros.values()) z.dispose();
     this.zeros.clear();

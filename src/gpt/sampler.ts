@@ -19,7 +19,7 @@ export interface SampleOptions {
   topK?: number;
   /** Randomness for sampling (required unless temperature is 0). */
   rng?: Rng;
-  /** Use the KV cache (default true); false recomputes the whole context every step. */
+  /** Use the KV cache (default true; full attention only); false recomputes the whole context every step. */
   cache?: boolean;
   /** Called after every step with the new token of each row; may return a promise (streaming). */
   onToken?: (tokens: number[], step: number) => void | Promise<void>;
@@ -114,7 +114,7 @@ export async function generate(model: GPT, prompts: ReadonlyArray<ArrayLike<numb
   validate(model, prompts, opts);
   const maxTokens = opts.maxTokens ?? 100;
   const temperature = opts.temperature ?? 1;
-  const useCache = opts.cache ?? true;
+  const useCache = (opts.cache ?? true) && model.supportsKVCache;
   const block = model.config.blockSize;
   const B = prompts.length;
   const V = model.config.vocabSize;

@@ -16,7 +16,7 @@ import { Rng } from '../core/rng.js';
 import { AdamW } from '../core/optim.js';
 import { trainStep, runTraining } from '../core/train.js';
 import { warmupCosine } from '../core/schedule.js';
-import { assignGroup, hasCheckpoint, loadCheckpoint, saveCheckpoint, tensorsToGroup, type JsonValue } from '../core/checkpoint.js';
+import { assignGroup, hasCheckpoint, loadCheckpoint, saveCheckpoint, tensorsToGroup, type ArrayGroup, type JsonValue } from '../core/checkpoint.js';
 import { loadBrown } from '../data/brown.js';
 import { GPT, resolveGPTConfig, type GPTConfig } from './model.js';
 import { tokenizerFromJSON, trainTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.js';
@@ -212,6 +212,8 @@ export function resolveTrainConfig(preset: GPTPresetName, o: GPTTrainOptions['ov
   const { model, ...rest } = o ?? {};
   const c: GPTTrainConfig = { ...base, ...defined(rest), model: { ...base.model, ...defined(model) } };
   if (steps !== undefined) c.steps = steps;
+  // A shortened run keeps its warm-up to a tenth of the steps (unless the warm-up was set explicitly).
+  if (rest.warmupSteps === undefined) c.warmupSteps = Math.min(c.warmupSteps, Math.max(1, Math.floor(c.steps / 10)));
   checkOneOf(c.tokenizer, ['char', 'bpe'] as const, 'tokenizer');
   if (c.tokenizer === 'bpe') checkInt(c.vocabSize, 'vocabSize', { min: 257 });
   checkInt(c.batchSize, 'batchSize', { min: 1 });
@@ -279,11 +281,24 @@ export async function loadGPT(dir: string): Promise<{ model: GPT; tokenizer: Tok
   const ck = await loadCheckpoint(dir);
   const meta = readMeta(ck.meta, dir);
   const tokenizer = tokenizerFromJSON(meta.tokenizer);
-  const model = new GPT(meta.modelConfig, new Rng(meta.seed));
+  const model = new GPT(meta.modelConfig, new Rng(meta.seed).fork('gpt-init'));
   const weights = ck.groups.weights;
   if (!weights) throw new PaperlabError('checkpoint', `${dir} holds no weights group`, 'pass the --out directory of `paperlab train gpt`');
   assignGroup(weights, model.variables, `checkpoint ${dir}`);
+  restoreBuffers(ck.groups.buffers, model, dir);
   return { model, tokenizer, meta, step: ck.step };
+}
+
+/** Puts saved buffers (Performer features) back; a checkpoint without them keeps the drawn ones. */
+function restoreBuffers(group: ArrayGroup | undefined, model: GPT, dir: string): void {
+  for (const [name, t] of Object.entries(model.buffers)) {
+    const a = group?.[name];
+    if (!a) continue;
+    check(a.shape.length === t.shape.length && a.shape.every((d, i) => d === t.shape[i]), 'checkpoint', `${dir}: buffer '${name}' has shape [${a.shape.join(', ')}], the model [${t.shape.join(', ')}]`, 'load a checkpoint written by the same model configuration');
+    const fresh = tf.keep(tf.tensor(a.data, a.shape, a.dtype));
+    t.dispose();
+    model.buffers[name] = fresh;
+  }
 }
 
 function jsonOf<T>(x: T): JsonValue {
@@ -349,6 +364,7 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
   const startStep = ck ? ck.step : 0;
   if (ck && prev) {
     assignGroup(ck.groups.weights ?? {}, model.variables, `checkpoint ${out}`);
+    restoreBuffers(ck.groups.buffers, model, out!);
     if (ck.groups.optimizer) optimizer.setState(ck.groups.optimizer);
     if (!ck.rng) throw new PaperlabError('checkpoint', `${out} has no RNG state`, 'resume from a checkpoint written by `paperlab train gpt`');
     rng.setState(ck.rng);
@@ -384,7 +400,7 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
       step: done,
       rng: rng.getState(),
       meta: jsonOf(meta),
-      groups: { weights: await tensorsToGroup(model.variables), optimizer: await optimizer.getState() },
+      groups: { weights: await tensorsToGroup(model.variables), buffers: await tensorsToGroup(model.buffers), optimizer: await optimizer.getState() },
     });
   };
 
