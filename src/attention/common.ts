@@ -1,7 +1,7 @@
 /**
- * Shared pieces of the attention kernels: argument checks, key-padding masks, sequence padding and
- * gathers along the sequence axis whose gradient is another gather (tfjs's own gather gradient goes
- * through UnsortedSegmentSum, which is quadratic on the cpu backend).
+ * Shared pieces of the attention kernels: argument checks, key-padding masks, sequence padding,
+ * custom gradients (tfjs's gather gradient goes through UnsortedSegmentSum, quadratic on the cpu
+ * backend; its Cumsum gradient is wrong off the last axis) and a stop-gradient.
  */
 import { tf, type Tensor, type Tensor4D } from '../core/tf.js';
 import { PaperlabError, check, describeShape } from '../core/errors.js';
@@ -85,39 +85,9 @@ export function padSeq(x: Tensor4D, to: number): Tensor4D {
   return tf.pad(x, [[0, 0], [0, 0], [0, to - n], [0, 0]]);
 }
 
-/** An int32 scalar (a plain number would turn int32 arithmetic into float32). */
-export function int(x: number): tf.Scalar {
-  return tf.scalar(x, 'int32');
-}
-
 /** Rounds `n` up to a multiple of `m`. */
 export function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
-}
-
-/**
- * Plain gather along axis 1 with a per-row index: x [G, L, ...rest], idx int32 [G, ...] with values
- * in [0, L) → [G, ...idx dims, ...rest]. No gradient (use `permuteRows` for differentiable moves).
- */
-export function batchGather(x: Tensor, idx: Tensor): Tensor {
-  return tf.tidy(() => {
-    const [g, l] = x.shape as [number, number];
-    const rest = x.shape.slice(2);
-    const flat = tf.reshape(x, [g * l, ...rest]);
-    const offsets = tf.reshape(tf.range(0, g * l, l, 'int32'), [g, ...idx.shape.slice(1).map(() => 1)]);
-    const gidx = tf.add(idx, offsets);
-    const out = tf.gather(flat, tf.reshape(gidx, [-1]), 0);
-    return tf.reshape(out, [...idx.shape, ...rest]);
-  });
-}
-
-/**
- * Differentiable permutation of rows: x [G, L, d] → y[g, i] = x[g, perm[g, i]], where each
- * perm[g, ·] is a permutation of 0..L−1 and inv its inverse. The gradient is the inverse
- * permutation of dy, so the backward pass reuses the forward pass's order exactly.
- */
-export function permuteRows(x: Tensor, perm: Tensor, inv: Tensor): Tensor {
-  return withGradient(x, (xin) => batchGather(xin, perm), (dy) => batchGather(dy, inv));
 }
 
 /**
@@ -132,23 +102,9 @@ export function withGradient(x: Tensor, forward: (x: Tensor) => Tensor, backward
   return f(x);
 }
 
-/** Inverse permutations along the last axis (int32). Uses topk, tfjs having no argsort. */
-export function inversePermutation(perm: Tensor): Tensor {
-  return tf.tidy(() => {
-    const n = perm.shape[perm.shape.length - 1]!;
-    return tf.topk(tf.neg(perm), n, true).indices;
-  });
-}
-
 /** Rows of x scaled to unit L2 norm along the last axis. */
 export function unitLength(x: Tensor, eps = 1e-6): Tensor {
   return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), -1, true), eps))));
-}
-
-/** [b, h, n, d] → [b·h, n, d]. */
-export function foldHeads(x: Tensor): tf.Tensor3D {
-  const [b, h, n, d] = x.shape as [number, number, number, number];
-  return tf.reshape(x, [b * h, n, d]);
 }
 
 /** Batched matmul on rank-3 tensors with equal batch sizes (the safe path on the cpu backend). */

@@ -46,10 +46,10 @@ export function fullAttention(q: Tensor4D, k: Tensor4D, v: Tensor4D, opts: FullA
   const scale = opts.scale ?? 1 / Math.sqrt(dims.dHead);
   return tf.tidy(() => {
     const { batch: b, heads: h, seqQ: nq, seqK: nk, dHead: d, dValue: dv } = dims;
-    const q3 = tf.reshape(q, [b * h, nq, d]);
+    const q3 = tf.reshape(tf.mul(q, scale), [b * h, nq, d]); // scale the queries (n·d), not the logits (n²)
     const k3 = tf.reshape(shared ? unitLength(q) : kk, [b * h, nk, d]);
     const v3 = tf.reshape(v, [b * h, nk, dv]);
-    let logits: Tensor = tf.reshape(tf.mul(tf.matMul(q3, k3, false, true), scale), [b, h, nq, nk]);
+    let logits: Tensor = tf.reshape(tf.matMul(q3, k3, false, true), [b, h, nq, nk]);
     const bias = structuralBias(nq, nk, causal, shared);
     if (bias) logits = tf.add(logits, bias);
     const m = keyMask(opts.mask, b, nk);

@@ -101,7 +101,7 @@ export function linformerAttention(q: Tensor4D, k: Tensor4D, v: Tensor4D, opts: 
       }
       const kT = projectT(kk, E); // [bh, d, k]
       const vT = projectT(vv, F); // [bh, dv, k]
-      const logits = tf.mul(bmm(tf.reshape(q, [b * h, nq, d]), kT), scale); // [bh, nq, k]
+      const logits = bmm(tf.reshape(tf.mul(q, scale), [b * h, nq, d]), kT); // [bh, nq, k]
       const p = tf.softmax(logits, -1);
       return tf.reshape(bmm(p, vT, false, true), [b, h, nq, dv]) as Tensor4D;
     });

@@ -12,30 +12,18 @@
  * 6. Undo the sort and combine the rounds weighted by their log-sum-exp: o = Σ_r softmax_r(z)·o_r.
  *
  * Sequences of any length are padded to a multiple of `bucketSize` and the padding is masked.
- * Gradients flow through the values and the logits; the buckets and sort order are constants of
- * the forward pass (the permutation gradients are the inverse permutations), so the backward pass
- * uses the forward pass's buckets. Pass `buckets` to reuse a previous pass's buckets exactly
- * (the reversible Reformer does this when it recomputes activations).
+ * The discrete part (sort, gather indices, masks) is built in plain JS from the buckets; the
+ * differentiable part works on a chunk-major layout so that "the chunk before" is a contiguous
+ * roll and the two halves of each window are never concatenated (tfjs's cpu split/slice on inner
+ * axes is slow). Gradients flow through the values and the logits; the buckets and sort order are
+ * constants of the forward pass (the gradients of the gathers are the inverse gathers), so the
+ * backward pass uses the forward pass's buckets. Pass `buckets` to reuse a previous pass's buckets
+ * exactly (the reversible Reformer does this when it recomputes activations).
  */
 import { tf, type Tensor, type Tensor4D } from '../core/tf.js';
 import { check, checkInt, checkOneOf, describeShape } from '../core/errors.js';
 import { Rng, getRng } from '../core/rng.js';
-import {
-  MASKED,
-  SELF_PENALTY,
-  batchGather,
-  bmm,
-  checkQkv,
-  int,
-  inversePermutation,
-  keyMask,
-  padSeq,
-  permuteRows,
-  roundUp,
-  stopGradient,
-  unitLength,
-  withGradient,
-} from './common.js';
+import { MASKED, SELF_PENALTY, bmm, checkQkv, keyMask, padSeq, roundUp, stopGradient, unitLength, withGradient } from './common.js';
 import { HASH_KINDS, type HashKind, type LSHHash, checkBucketCount, disposeHash, drawHash, hashVectors } from './hash.js';
 
 export interface LSHAttentionOptions {
@@ -93,50 +81,115 @@ export function resolveLSH(n: number, opts: Pick<LSHAttentionOptions, 'bucketSiz
   return { bucketSize, nHashes, nBuckets, paddedLength, hash };
 }
 
-/** x [G, C, m, ...] → [G, C, 2m, ...]: each chunk followed by the one before it (wrapping). */
-function lookOneBack(x: Tensor): Tensor {
-  const c = x.shape[1]!;
-  const prev = c === 1 ? x : tf.concat([tf.slice(x, [0, c - 1], [-1, 1]), tf.slice(x, [0, 0], [-1, c - 1])], 1);
-  return tf.concat([x, prev], 2);
-}
-
-/**
- * Gathers rows of x [G, N, d] into the sorted order of every round: → [G, H·N, d], out[g, r·N + s]
- * = x[g, sticker[g, r, s]]. The gradient sums the rounds' inverse gathers.
- */
-function sortRows(x: Tensor, sticker: Tensor, undoGlobal: Tensor, h: number): Tensor {
-  const [g, n, d] = x.shape as [number, number, number];
-  const flatSticker = tf.reshape(sticker, [g, h * n]);
-  return withGradient(
-    x,
-    (xin) => batchGather(xin, flatSticker),
-    (dy) => tf.tidy(() => tf.sum(tf.reshape(batchGather(dy, undoGlobal), [g, h, n, d]), 1)),
-  );
-}
-
-/** −log of how often each (query, key) pair of a chunk row occurs over all rounds and both window halves. */
-function duplicateBias(undo: Tensor, qt: Tensor, kt: Tensor, m: number): Tensor {
-  return tf.tidy(() => {
-    const [g, h, n] = undo.shape as [number, number, number];
-    const nChunks = n / m;
-    const cpos = tf.transpose(tf.floorDiv(undo, int(m)), [0, 2, 1]); // [G, N, H] chunk of each position per round
-    const cq = batchGather(cpos, qt); // [G, C, m, H]
-    const ck = batchGather(cpos, kt); // [G, C, 2m, H]
-    const cqE = tf.expandDims(cq, 3); // [G, C, m, 1, H]
-    const ckE = tf.expandDims(ck, 2); // [G, C, 1, 2m, H]
-    const same = tf.cast(tf.equal(cqE, ckE), 'float32');
-    const back = tf.cast(tf.logicalAnd(tf.greater(cqE, 0), tf.equal(ckE, tf.sub(cqE, 1))), 'float32');
-    const cqNext = h === 1 ? cq : tf.concat([tf.slice(cq, [0, 0, 0, 1], [-1, -1, -1, h - 1]), tf.slice(cq, [0, 0, 0, 0], [-1, -1, -1, 1])], 3);
-    const wrap = tf.cast(tf.logicalAnd(tf.equal(tf.expandDims(cqNext, 3), 0), tf.equal(ckE, nChunks - 1)), 'float32');
-    const count = tf.sum(tf.addN([same, back, wrap]), -1); // [G, C, m, 2m]
-    return tf.neg(tf.log(tf.maximum(count, 1)));
-  });
-}
-
 export interface LSHAttentionResult {
   output: Tensor4D;
   /** int32 [batch, heads, nHashes, paddedLength]: pass back as `buckets` to reuse them. */
   buckets: Tensor;
+}
+
+/**
+ * The discrete part of LSH attention, computed in plain JS from the buckets (it has no gradient
+ * and is a few integer passes over H·N positions, where tfjs would need dozens of kernels):
+ * the sort of every round, the gather indices to and from the chunked layout, and the additive
+ * logit biases (self, causal, padding, other buckets, duplicates) of each chunk against itself
+ * (A) and against the chunk before it (B).
+ *
+ * Chunked layout: row (c·G + g)·m + i holds slot i of global chunk c (rounds back to back) of
+ * group g (batch·heads), so chunks are the leading axis and "the chunk before" is a contiguous
+ * roll along it.
+ */
+interface Schedule {
+  /** [C·G·m] source row (g·N + position) of each chunked row. */
+  sortIdx: Int32Array;
+  /** [G·H·N] chunked row of every (group, round, position), padding included. */
+  undoAll: Int32Array;
+  /** [G·H·n] chunked row of every (group, round, real position). */
+  undoReal: Int32Array;
+  /** [C·G·m] (g·H + r)·n + position of each chunked row, or G·H·n (a zero row) for padding. */
+  toReal: Int32Array;
+  biasA: Float32Array;
+  biasB: Float32Array;
+}
+
+function buildSchedule(
+  buckets: Int32Array,
+  valid: Uint8Array,
+  dims: { G: number; H: number; N: number; n: number; m: number; nBuckets: number },
+  flags: { causal: boolean; across: boolean; allowDup: boolean },
+): Schedule {
+  const { G, H, N, n, m, nBuckets } = dims;
+  const nC = N / m;
+  const C = H * nC;
+  const rows = C * G * m;
+  const sortIdx = new Int32Array(rows);
+  const posOf = new Int32Array(rows);
+  const bucketOf = new Int32Array(rows);
+  const undoAll = new Int32Array(G * H * N);
+  const undoReal = new Int32Array(G * H * n);
+  const toReal = new Int32Array(rows);
+  const chunkOf = new Int32Array(G * H * N); // local chunk of each position in each round
+  const keys = new Float64Array(N);
+  for (let g = 0; g < G; g++) {
+    for (let r = 0; r < H; r++) {
+      const base = (g * H + r) * N;
+      for (let p = 0; p < N; p++) keys[p] = buckets[base + p]! * N + p; // (bucket, position): a stable sort
+      keys.sort();
+      for (let s = 0; s < N; s++) {
+        const key = keys[s]!;
+        const p = key % N;
+        const t = r * N + s;
+        const c = Math.floor(t / m);
+        const row = (c * G + g) * m + (t % m);
+        sortIdx[row] = g * N + p;
+        posOf[row] = p;
+        bucketOf[row] = r * nBuckets + (key - p) / N;
+        undoAll[base + p] = row;
+        chunkOf[base + p] = Math.floor(s / m);
+        if (p < n) {
+          undoReal[(g * H + r) * n + p] = row;
+          toReal[row] = (g * H + r) * n + p;
+        } else toReal[row] = G * H * n;
+      }
+    }
+  }
+  const biasA = new Float32Array(rows * m);
+  const biasB = new Float32Array(rows * m);
+  for (let c = 0; c < C; c++) {
+    const cp = (c - 1 + C) % C;
+    for (let g = 0; g < G; g++) {
+      for (let i = 0; i < m; i++) {
+        const qr = (c * G + g) * m + i;
+        const qp = posOf[qr]!;
+        for (let half = 0; half < 2; half++) {
+          const bias = half === 0 ? biasA : biasB;
+          const kc = half === 0 ? c : cp;
+          for (let j = 0; j < m; j++) {
+            const kr = (kc * G + g) * m + j;
+            const kp = posOf[kr]!;
+            let b = 0;
+            if (kp === qp) b += SELF_PENALTY;
+            if (flags.causal && kp > qp) b += MASKED;
+            if (!valid[g * N + kp]) b += MASKED;
+            if (!flags.across && bucketOf[kr] !== bucketOf[qr]) b += MASKED;
+            if (!flags.allowDup) {
+              // how often key kp sits in query qp's windows over all rounds (chunk and look-back)
+              let count = 0;
+              for (let r = 0; r < H; r++) {
+                const cq = chunkOf[(g * H + r) * N + qp]!;
+                const ck = chunkOf[(g * H + r) * N + kp]!;
+                if (ck === cq) count++;
+                if (cq > 0 && ck === cq - 1) count++;
+                if (ck === nC - 1 && chunkOf[(g * H + ((r + 1) % H)) * N + qp] === 0) count++;
+              }
+              b -= Math.log(Math.max(count, 1));
+            }
+            bias[qr * m + j] = b;
+          }
+        }
+      }
+    }
+  }
+  return { sortIdx, undoAll, undoReal, toReal, biasA, biasB };
 }
 
 /**
@@ -157,10 +210,6 @@ export function lshAttentionWithBuckets(q: Tensor4D, k: Tensor4D | null, v: Tens
     hash: hp ? hp.kind : opts.hash,
   });
   const { bucketSize: m, nHashes: H, paddedLength: N } = res;
-  const causal = opts.causal ?? false;
-  const acrossBuckets = opts.attendAcrossBuckets ?? true;
-  const allowDup = opts.allowDuplicateAttention ?? true;
-  const scale = opts.scale ?? 1 / Math.sqrt(d);
   const G = b * nh;
   const C = (H * N) / m;
   if (opts.buckets) {
@@ -172,84 +221,82 @@ export function lshAttentionWithBuckets(q: Tensor4D, k: Tensor4D | null, v: Tens
     );
   }
   const maskT = keyMask(opts.mask, b, n);
-  let ownHash: LSHHash | undefined;
-  try {
-    return tf.tidy(() => {
-      const q3 = tf.reshape(padSeq(q, N), [G, N, d]);
-      const v3 = tf.reshape(padSeq(v, N), [G, N, dv]);
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  return tf.tidy(() => {
+    const q2 = tf.reshape(padSeq(q, N), [G * N, d]);
+    const v2 = tf.reshape(padSeq(v, N), [G * N, dv]);
 
-      // ---- discrete part: buckets, sort order, masks (constants; no gradient) ----
-      let buckets: Tensor;
-      if (opts.buckets) buckets = tf.cast(opts.buckets, 'int32');
-      else {
-        const h = hp ?? (ownHash = drawHash({ hash: res.hash, dim: d, nBuckets: res.nBuckets, nHashes: H, hashBits: opts.hashBits }, opts.rng ?? getRng()));
-        check(h.nHashes === H && h.nBuckets === res.nBuckets, 'hashParams', 'does not match nHashes/nBuckets', 'draw the hash with the same nHashes and nBuckets');
-        buckets = tf.reshape(hashVectors(stopGradient(q3), h), [b, nh, H, N]);
-      }
-      const bk = tf.reshape(buckets, [G, H, N]);
-      const pos = tf.range(0, N, 1, 'int32');
-      const keys = tf.add(tf.mul(bk, int(N)), pos); // unique per round: (bucket, position)
-      const sorted = tf.topk(tf.neg(keys), N, true); // ascending (bucket, position); tfjs has no argsort
-      const sticker = sorted.indices; // [G, H, N] positions in sorted order
-      const undo = inversePermutation(sticker); // [G, H, N] sorted slot of each position
-      const roundOff = tf.reshape(tf.range(0, H * N, N, 'int32'), [1, H, 1]);
-      const permGlobal = tf.reshape(tf.add(sticker, roundOff), [G, H * N]);
-      const undoGlobal = tf.reshape(tf.add(undo, roundOff), [G, H * N]);
-
-      const qt = tf.reshape(sticker, [G, C, m]); // original position of every query slot
-      const kt = tf.reshape(lookOneBack(tf.reshape(qt, [G, C, m, 1])), [G, C, 2 * m]);
-      const qtE = tf.expandDims(qt, 3);
-      const ktE = tf.expandDims(kt, 2);
-      const biases: Tensor[] = [tf.mul(tf.cast(tf.equal(qtE, ktE), 'float32'), SELF_PENALTY)];
-      if (causal) biases.push(tf.mul(tf.cast(tf.greater(ktE, qtE), 'float32'), MASKED));
-      // key validity: real (not padding) and not masked by the caller
-      let valid: Tensor = tf.cast(tf.less(pos, n), 'float32'); // [N]
-      valid = tf.tile(tf.reshape(valid, [1, N]), [G, 1]);
-      if (maskT) {
-        const mp = tf.reshape(tf.tile(tf.reshape(tf.pad(maskT, [[0, 0], [0, N - n]]), [b, 1, N]), [1, nh, 1]), [G, N]);
-        valid = tf.mul(valid, mp);
-      }
-      biases.push(tf.mul(tf.sub(1, tf.expandDims(batchGather(valid, kt), 2)), MASKED));
-      if (!acrossBuckets) {
-        const gb = tf.reshape(tf.add(tf.floorDiv(tf.neg(sorted.values), int(N)), tf.reshape(tf.range(0, H * res.nBuckets, res.nBuckets, 'int32'), [1, H, 1])), [G, C, m, 1]);
-        const qb = tf.reshape(gb, [G, C, m]);
-        const kb = tf.reshape(lookOneBack(gb), [G, C, 2 * m]);
-        biases.push(tf.mul(tf.cast(tf.notEqual(tf.expandDims(qb, 3), tf.expandDims(kb, 2)), 'float32'), MASKED));
-      }
-      if (!allowDup) biases.push(duplicateBias(undo, qt, kt, m));
-      const bias = biases.reduce((a, c) => tf.add(a, c)); // [G, C, m, 2m]
-
-      // ---- differentiable part ----
-      const sq = sortRows(q3, sticker, undoGlobal, H); // [G, H·N, d]
-      const sv = sortRows(v3, sticker, undoGlobal, H);
-      const bq = tf.reshape(sq, [G, C, m, d]);
-      const bkk = lookOneBack(unitLength(bq)); // [G, C, 2m, d]
-      const bvv = lookOneBack(tf.reshape(sv, [G, C, m, dv]));
-      const dots = tf.add(tf.reshape(tf.mul(bmm(tf.reshape(bq, [G * C, m, d]), tf.reshape(bkk, [G * C, 2 * m, d]), false, true), scale), [G, C, m, 2 * m]), bias);
-      // softmax normalised by its sum (not by exp(−lse): lse ≈ −5·10⁴ for rows that only see
-      // themselves, where float32 rounding of lse would scale the row by up to 0.4 %)
-      const mx = stopGradient(tf.max(dots, -1, true));
-      const e = tf.exp(tf.sub(dots, mx));
-      const se = tf.sum(e, -1, true);
-      const probs = tf.div(e, se);
-      const lse = tf.add(mx, tf.log(se)); // [G, C, m, 1]
-      const bo = bmm(tf.reshape(probs, [G * C, m, 2 * m]), tf.reshape(bvv, [G * C, 2 * m, dv])); // [G·C, m, dv]
-      const o = tf.reshape(permuteRows(tf.reshape(bo, [G, H * N, dv]), undoGlobal, permGlobal), [G, H, N, dv]);
-      let out: Tensor;
-      if (H === 1) out = tf.reshape(o, [G, N, dv]);
-      else {
-        const z = tf.reshape(permuteRows(tf.reshape(lse, [G, H * N, 1]), undoGlobal, permGlobal), [G, H, N, 1]);
-        const ez = tf.exp(tf.sub(z, stopGradient(tf.max(z, 1, true))));
-        const w = tf.div(ez, tf.sum(ez, 1, true)); // softmax over rounds
-        out = tf.sum(tf.mul(o, w), 1);
-      }
-      if (N !== n) out = tf.slice(out, [0, 0, 0], [G, n, dv]);
-      return { output: tf.reshape(out, [b, nh, n, dv]) as Tensor4D, buckets: tf.cast(buckets, 'int32') };
+    // ---- discrete part (no gradient): buckets → schedule ----
+    let buckets: Tensor;
+    if (opts.buckets) buckets = tf.cast(opts.buckets, 'int32');
+    else {
+      let ownHash: LSHHash | undefined;
+      const h = hp ?? (ownHash = drawHash({ hash: res.hash, dim: d, nBuckets: res.nBuckets, nHashes: H, hashBits: opts.hashBits }, opts.rng ?? getRng()));
+      check(h.nHashes === H && h.nBuckets === res.nBuckets, 'hashParams', 'does not match nHashes/nBuckets', 'draw the hash with the same nHashes and nBuckets');
+      buckets = tf.reshape(hashVectors(stopGradient(tf.reshape(q2, [G, N, d])), h), [b, nh, H, N]);
+      if (ownHash) disposeHash(ownHash);
+    }
+    const valid = new Uint8Array(G * N);
+    const maskData = maskT ? maskT.dataSync() : undefined;
+    for (let g = 0; g < G; g++) {
+      const bi = Math.floor(g / nh);
+      for (let p = 0; p < n; p++) valid[g * N + p] = !maskData || maskData[bi * n + p] !== 0 ? 1 : 0;
+    }
+    const sch = buildSchedule(buckets.dataSync() as Int32Array, valid, { G, H, N, n, m, nBuckets: res.nBuckets }, {
+      causal: opts.causal ?? false,
+      across: opts.attendAcrossBuckets ?? true,
+      allowDup: opts.allowDuplicateAttention ?? true,
     });
-  } finally {
+    // indices used by the backward pass are captured as arrays: it may run after this tidy ends
+    const sortIdx = tf.tensor1d(sch.sortIdx, 'int32');
+    const undoReal = tf.tensor1d(sch.undoReal, 'int32');
+    const biasA = tf.tensor3d(sch.biasA, [C * G, m, m]);
+    const biasB = tf.tensor3d(sch.biasB, [C * G, m, m]);
+
+    // ---- differentiable part ----
+    // gather into chunked order; gradient: sum over rounds of the inverse gathers
+    const sortRows = (x: Tensor, width: number): Tensor =>
+      withGradient(
+        x,
+        (xin) => tf.gather(xin, sortIdx),
+        (dy) => tf.tidy(() => tf.reshape(tf.sum(tf.reshape(tf.gather(dy, tf.tensor1d(sch.undoAll, 'int32')), [G, H, N, width]), 1), [G * N, width])),
+      );
+    // back to [G·H·n] order (padding dropped); gradient: gather into chunked order, padding → 0
+    const unsortRows = (x: Tensor, width: number): Tensor =>
+      withGradient(
+        x,
+        (xin) => tf.gather(xin, undoReal),
+        (dy) => tf.tidy(() => tf.gather(tf.concat([dy, tf.zeros([1, width])], 0), tf.tensor1d(sch.toReal, 'int32'))),
+      );
+    const sq = tf.reshape(sortRows(q2, d), [C, G * m, d]);
+    const sv = tf.reshape(sortRows(v2, dv), [C, G * m, dv]);
+    const sk = unitLength(sq);
+    // the chunk before (wrapping across rounds): a roll along the leading axis
+    const roll = (x: Tensor): Tensor => (C === 1 ? x : tf.concat([tf.slice(x, [C - 1, 0, 0], [1, -1, -1]), tf.slice(x, [0, 0, 0], [C - 1, -1, -1])], 0));
+    const bq = tf.reshape(tf.mul(sq, scale), [C * G, m, d]); // scale the queries (n·d), not the logits (n·2m)
+    const dotsA = tf.add(bmm(bq, tf.reshape(sk, [C * G, m, d]), false, true), biasA);
+    const dotsB = tf.add(bmm(bq, tf.reshape(roll(sk), [C * G, m, d]), false, true), biasB);
+    // softmax over both halves without concatenating them; normalised by the sum (not exp(−lse),
+    // whose float32 rounding at −5·10⁴ would scale rows that only see themselves)
+    const mx = stopGradient(tf.maximum(tf.max(dotsA, -1, true), tf.max(dotsB, -1, true)));
+    const eA = tf.exp(tf.sub(dotsA, mx));
+    const eB = tf.exp(tf.sub(dotsB, mx));
+    const se = tf.add(tf.sum(eA, -1, true), tf.sum(eB, -1, true)); // [C·G, m, 1]
+    const num = tf.add(bmm(eA, tf.reshape(sv, [C * G, m, dv])), bmm(eB, tf.reshape(roll(sv), [C * G, m, dv])));
+    const bo = tf.reshape(tf.div(num, se), [C * G * m, dv]);
+    const o = tf.reshape(unsortRows(bo, dv), [G, H, n, dv]);
+    let out: Tensor;
+    if (H === 1) out = tf.reshape(o, [G, n, dv]);
+    else {
+      const lse = tf.reshape(tf.add(mx, tf.log(se)), [C * G * m, 1]);
+      const z = tf.reshape(unsortRows(lse, 1), [G, H, n, 1]);
+      const ez = tf.exp(tf.sub(z, stopGradient(tf.max(z, 1, true))));
+      const w = tf.div(ez, tf.sum(ez, 1, true)); // softmax over rounds of their log-sum-exps
+      out = tf.sum(tf.mul(o, w), 1);
+    }
     maskT?.dispose();
-    if (ownHash) disposeHash(ownHash);
-  }
+    return { output: tf.reshape(out, [b, nh, n, dv]) as Tensor4D, buckets };
+  });
 }
 
 /** LSH attention (shared-QK: `k` is ignored and may be null or q). */

@@ -129,8 +129,11 @@ export async function measureAttention(o: MeasureOptions): Promise<Measurement> 
     out.dispose();
   };
   const lossOf = (qq: Tensor, kk: Tensor, vv: Tensor): tf.Scalar => tf.sum(attention(qq as Tensor4D, kk as Tensor4D, vv as Tensor4D, run));
+  // LSH is shared-QK: k is not an input of the computation
+  const inputs = o.kind === 'lsh' ? [q, v] : [q, k, v];
+  const lossOfInputs = (...xs: Tensor[]): tf.Scalar => (o.kind === 'lsh' ? lossOf(xs[0]!, xs[0]!, xs[1]!) : lossOf(xs[0]!, xs[1]!, xs[2]!));
   const both = async (): Promise<void> => {
-    const grads = tf.grads(lossOf)([q, k, v]);
+    const grads = tf.grads(lossOfInputs)(inputs);
     await Promise.all(grads.map((g) => g.data()));
     tf.dispose(grads);
   };
@@ -148,7 +151,7 @@ export async function measureAttention(o: MeasureOptions): Promise<Measurement> 
     }
     const before = tf.memory().numBytes;
     const info = await tf.profile(() => {
-      const grads = tf.grads(lossOf)([q, k, v]);
+      const grads = tf.grads(lossOfInputs)(inputs);
       grads.forEach((g) => g.dataSync());
       tf.dispose(grads);
     });
