@@ -16,9 +16,10 @@ import { initialParameters, makePolicy, parameterCount } from '../src/hebbian/ne
 
 const close = (a: number, b: number, tol: number, msg = ''): void => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
 
-test('centred ranks: −0.5 … 0.5, ties by index, NaN lowest', () => {
+test('centred ranks: −0.5 … 0.5, ties share their mean rank, NaN lowest', () => {
   assert.deepEqual(Array.from(centredRanks([3, 1, 2])), [0.5, -0.5, 0]);
-  assert.deepEqual(Array.from(centredRanks([5, 5, 1])), [0, 0.5, -0.5]);
+  assert.deepEqual(Array.from(centredRanks([5, 5, 1])), [0.25, 0.25, -0.5]);
+  assert.deepEqual(Array.from(centredRanks([7, 7, 7, 7])), [0, 0, 0, 0]);
   Array.from(centredRanks([Number.NaN, -1e9, 0, 1])).forEach((r, k) => close(r, [-0.5, -1 / 6, 1 / 6, 0.5][k]!, 1e-12, `rank ${k}`));
 });
 
@@ -57,6 +58,11 @@ test('coefficient penalty breaks a fitness tie in favour of smaller parameters; 
   assert.equal(es.sigma, 0.3);
   assert.throws(() => new OpenAIES([0], { populationSize: 5 }), (e: unknown) => e instanceof PaperlabError && e.argument === 'populationSize');
   assert.throws(() => es.tell([1, 2]), (e: unknown) => e instanceof PaperlabError && e.argument === 'tell');
+  // A flat landscape (no penalty) leaves h where it is.
+  const flat = new OpenAIES([0.3, -0.2], { populationSize: 4, penalty: 0 }, new Rng(3));
+  flat.ask();
+  flat.tell([1, 1, 1, 1]);
+  assert.deepEqual(Array.from(flat.params), [Math.fround(0.3), Math.fround(-0.2)]);
 });
 
 test('ES reaches the optimum of a quadratic', async () => {

@@ -4,7 +4,7 @@
  *   1. draw pop/2 noise vectors ε_i ~ N(0, I); candidates h + σε_i and h − σε_i (antithetic pairs)
  *   2. fitness F_k of every candidate (any objective; for policies see evolvePolicy)
  *   3. F_k ← F_k − penalty · mean(c_k²)       (coefficient penalty on the candidate c_k)
- *   4. r = centred ranks of F in [−0.5, 0.5]; divided by their std when `standardiseRanks`
+ *   4. r = centred ranks of F in [−0.5, 0.5] (ties share a rank); divided by their std when `standardiseRanks`
  *      (the reference code does this; it multiplies the step by ≈ 3.5)
  *   5. h ← h + lr / (pop · σ) · Σ_k r_k ε_k    (ε_k = ±ε_i)
  *   6. lr ← max(lrFloor, lr · lrDecay), σ ← max(sigmaFloor, σ · sigmaDecay)
@@ -61,17 +61,23 @@ export function resolveEsConfig(c: Partial<EsConfig> = {}): EsConfig {
 }
 
 /**
- * Centred ranks: the lowest value gets −0.5, the highest +0.5, evenly spaced in between. Ties are
- * broken by index (deterministic); NaN ranks lowest.
+ * Centred ranks: the lowest value gets −0.5, the highest +0.5, evenly spaced in between. Tied values
+ * share their average rank, so a flat fitness landscape gives all zeros (no step) rather than a step
+ * in an arbitrary direction; NaN ranks lowest.
  */
 export function centredRanks(x: ArrayLike<number>): Float64Array {
   const n = x.length;
-  const idx = Array.from({ length: n }, (_, i) => i);
   const key = (i: number): number => (Number.isNaN(x[i]!) ? -Infinity : x[i]!);
-  idx.sort((a, b) => key(a) - key(b) || a - b);
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => key(a) - key(b) || a - b);
   const out = new Float64Array(n);
   if (n === 1) return out;
-  for (let r = 0; r < n; r++) out[idx[r]!] = r / (n - 1) - 0.5;
+  for (let r = 0; r < n; ) {
+    let end = r + 1;
+    while (end < n && key(idx[end]!) === key(idx[r]!)) end++;
+    const rank = (r + end - 1) / 2;
+    for (let k = r; k < end; k++) out[idx[k]!] = rank / (n - 1) - 0.5;
+    r = end;
+  }
   return out;
 }
 
@@ -169,7 +175,7 @@ export class OpenAIES {
       let v = 0;
       for (let k = 0; k < populationSize; k++) v += r[k]! * r[k]!;
       const std = Math.sqrt(v / populationSize);
-      for (let k = 0; k < populationSize; k++) r[k] = r[k]! / std;
+      if (std > 0) for (let k = 0; k < populationSize; k++) r[k] = r[k]! / std;
     }
     const p = this.params.length;
     const grad = new Float64Array(p);
