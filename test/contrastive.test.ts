@@ -16,7 +16,7 @@ import {
   l2Normalize,
   linearProbe,
   ntXentLoss,
-  stopGradient,
+  detach,
   supConLoss,
   supConLossViewMajor,
 } from '../src/contrastive/index.js';
@@ -222,12 +222,12 @@ test('bad arguments give PaperlabErrors that name the argument', () => {
   expect(() => supConLossViewMajor(tf.zeros([5, 3]), 2, null), 'features');
 });
 
-test('stopGradient and l2Normalize', () => {
+test('detach (stop-gradient) and l2Normalize', () => {
   const x = tf.tensor1d([3, 4]);
   assert.deepEqual(Array.from(l2Normalize(x).dataSync()).map((v) => Number(v.toFixed(6))), [0.6, 0.8]);
-  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.add(tf.mul(stopGradient(a), a), stopGradient(tf.square(a)))))(x).dataSync();
+  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.add(tf.mul(detach(a), a), detach(tf.square(a)))))(x).dataSync();
   assert.deepEqual(Array.from(g), [3, 4]); // d/da [sg(a)·a] = sg(a)
-  assert.deepEqual(Array.from(stopGradient(x).dataSync()), [3, 4]);
+  assert.deepEqual(Array.from(detach(x).dataSync()), [3, 4]);
 });
 
 test('BatchSampler visits every index once per epoch', () => {

@@ -19,7 +19,7 @@ import { tf, type Tensor } from '../core/tf.js';
 import { check, checkInt, checkNumber, checkOneOf } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { Encoder, MlpHead, type EncoderConfig, type HeadConfig } from '../contrastive/encoder.js';
-import { copyVariables, l2Normalize, prefixed, stopGradient } from '../contrastive/nn.js';
+import { copyVariables, detach, l2Normalize, prefixed } from '../contrastive/nn.js';
 
 export const BYOL_MODES = ['byol', 'simsiam'] as const;
 export type ByolMode = (typeof BYOL_MODES)[number];
@@ -188,7 +188,7 @@ export class BYOL {
       let zt: Tensor;
       if (this.target) zt = this.target.projector.apply(this.target.encoder.apply(x, training), training);
       else zt = z;
-      if (this.config.stopGradient) zt = stopGradient(zt);
+      if (this.config.stopGradient) zt = detach(zt);
       const q1 = tf.slice(q, 0, n);
       const q2 = tf.slice(q, n, n);
       const t1 = tf.slice(zt, 0, n);

@@ -11,7 +11,7 @@
  */
 import { tf } from '../core/tf.js';
 import { check, checkInt } from '../core/errors.js';
-import { embeddingStd, knnAccuracy, mapBatches, probeEncoder, type ProbeOptions, type ProbeResult } from '../contrastive/index.js';
+import { embeddingStd, knnAccuracy, mapInBatches, probeEncoder, type ProbeOptions, type ProbeResult } from '../contrastive/index.js';
 import type { BYOL } from './byol.js';
 
 export interface CollapseStats {
@@ -47,9 +47,9 @@ export class CollapseMonitor {
 
   /** Measures the model now and appends the figures to `history`. */
   measure(model: Pick<BYOL, 'project' | 'encode'>, step: number): CollapseStats {
-    const z = mapBatches(this.data.testX, (x) => model.project(x as tf.Tensor4D));
-    const rTest = mapBatches(this.data.testX, (x) => model.encode(x as tf.Tensor4D));
-    const rTrain = mapBatches(this.data.trainX, (x) => model.encode(x as tf.Tensor4D));
+    const z = mapInBatches(this.data.testX, (x) => model.project(x as tf.Tensor4D));
+    const rTest = mapInBatches(this.data.testX, (x) => model.encode(x as tf.Tensor4D));
+    const rTrain = mapInBatches(this.data.trainX, (x) => model.encode(x as tf.Tensor4D));
     try {
       const raw = embeddingStd(z);
       const stats: CollapseStats = {

@@ -27,6 +27,8 @@ export interface EncoderConfig {
   dim?: number;
   /** Batch norm after every convolution / hidden layer. Default false. */
   batchNorm?: boolean;
+  /** Average-pool the image by this factor first (2: 28×28 → 14×14, a 4× cheaper first layer). Default 1. */
+  inputPool?: number;
   /** Input image side and channels. Default 28 and 1 (MNIST). */
   imageSize?: number;
   imageChannels?: number;
@@ -41,6 +43,7 @@ export function resolveEncoderConfig(c: EncoderConfig = {}): ResolvedEncoderConf
     hidden: c.hidden ?? [256],
     dim: c.dim ?? 128,
     batchNorm: c.batchNorm ?? false,
+    inputPool: c.inputPool ?? 1,
     imageSize: c.imageSize ?? 28,
     imageChannels: c.imageChannels ?? 1,
   };
@@ -48,6 +51,7 @@ export function resolveEncoderConfig(c: EncoderConfig = {}): ResolvedEncoderConf
   checkInt(r.dim, 'encoder.dim', { min: 1 });
   checkInt(r.imageSize, 'encoder.imageSize', { min: 1 });
   checkInt(r.imageChannels, 'encoder.imageChannels', { min: 1 });
+  checkInt(r.inputPool, 'encoder.inputPool', { min: 1, max: r.imageSize });
   r.channels.forEach((ch, i) => checkInt(ch, `encoder.channels[${i}]`, { min: 1 }));
   r.hidden.forEach((h, i) => checkInt(h, `encoder.hidden[${i}]`, { min: 1 }));
   return r;
@@ -65,7 +69,7 @@ export class Encoder implements Module {
     this.config = c;
     if (c.kind === 'cnn') {
       let cin = c.imageChannels;
-      let side = c.imageSize;
+      let side = Math.floor(c.imageSize / c.inputPool);
       for (const ch of c.channels) {
         this.convs.push(new Conv2d(cin, ch, rng, { kernel: 3, stride: 2 }));
         if (c.batchNorm) this.norms.push(new BatchNorm(ch));
@@ -74,7 +78,8 @@ export class Encoder implements Module {
       }
       this.dense.push(new Dense(side * side * cin, c.dim, rng));
     } else {
-      let din = c.imageSize * c.imageSize * c.imageChannels;
+      const side = Math.floor(c.imageSize / c.inputPool);
+      let din = side * side * c.imageChannels;
       for (const h of c.hidden) {
         this.dense.push(new Dense(din, h, rng));
         if (c.batchNorm) this.norms.push(new BatchNorm(h));
@@ -100,6 +105,7 @@ export class Encoder implements Module {
     return tf.tidy(() => {
       let h: Tensor = x;
       let k = 0;
+      if (this.config.inputPool > 1) h = tf.avgPool(x, this.config.inputPool, this.config.inputPool, 'valid');
       if (this.config.kind === 'cnn') {
         this.convs.forEach((conv, i) => {
           h = conv.apply(h as tf.Tensor4D);

@@ -17,7 +17,7 @@
  */
 import { tf, type Tensor } from '../core/tf.js';
 import { check, checkInt, checkNumber, checkOneOf, describeShape } from '../core/errors.js';
-import { l2Normalize, stopGradient } from './nn.js';
+import { detach, l2Normalize } from './nn.js';
 
 export const CONTRAST_MODES = ['all', 'one'] as const;
 export type ContrastMode = (typeof CONTRAST_MODES)[number];
@@ -121,7 +121,7 @@ export function supConLossViewMajor(contrast: Tensor, views: number, labels?: La
     const logits = tf.div(tf.matMul(anchor, f, false, true), temperature);
     const keep = tf.tensor2d(notSelf, [nA, nC], 'bool');
     const masked = tf.where(keep, logits, tf.fill([nA, nC], Number.NEGATIVE_INFINITY)); // −inf on the diagonal
-    const rowMax = stopGradient(tf.max(masked, 1)); // [nA], over the non-self entries
+    const rowMax = detach(tf.max(masked, 1)); // [nA], over the non-self entries
     const logDenominator = tf.log(tf.sum(tf.exp(tf.sub(masked, tf.expandDims(rowMax, 1))), 1)); // [nA]
     // Σ_{p∈P} log_prob(p) = Σ_p logits(p) − |P|·(rowMax + logDenominator).
     const posLogits = tf.sum(tf.mul(tf.tensor2d(pos, [nA, nC]), logits), 1);

@@ -28,7 +28,7 @@ export function prefixed(prefix: string, vars: Record<string, tf.Variable>): Rec
  * The identity in the forward pass and a zero gradient in the backward pass (PyTorch's
  * `.detach()`, JAX's `stop_gradient`); tfjs has no such op.
  */
-export function stopGradient<T extends Tensor>(x: T): T {
+export function detach<T extends Tensor>(x: T): T {
   const f = tf.customGrad((...inputs: Array<Tensor | tf.GradSaveFunc>) => ({
     value: tf.clone(inputs[0] as Tensor),
     gradFunc: (dy: Tensor) => tf.zerosLike(dy),
@@ -145,8 +145,8 @@ export class BatchNorm implements Module {
     check(x.shape[0]! > 1, 'batch', `batch norm in training needs more than one sample, got shape [${x.shape.join(', ')}]`, 'use a batch of at least 2');
     const { mean, variance } = tf.moments(x, axes);
     const m = this.momentum;
-    this.runningMean.assign(tf.tidy(() => tf.add(tf.mul(this.runningMean, m), tf.mul(stopGradient(mean), 1 - m))));
-    this.runningVar.assign(tf.tidy(() => tf.add(tf.mul(this.runningVar, m), tf.mul(stopGradient(variance), 1 - m))));
+    this.runningMean.assign(tf.tidy(() => tf.add(tf.mul(this.runningMean, m), tf.mul(detach(mean), 1 - m))));
+    this.runningVar.assign(tf.tidy(() => tf.add(tf.mul(this.runningVar, m), tf.mul(detach(variance), 1 - m))));
     const out = tf.tidy(() => tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.gamma), this.beta));
     mean.dispose();
     variance.dispose();

@@ -40,7 +40,7 @@ export function takeRows<T extends Tensor>(x: T, idx: Int32Array): T {
 }
 
 /** Applies `fn` to `x` in chunks of `batchSize` rows (no gradients kept) and concatenates. */
-export function mapBatches(x: Tensor, fn: (chunk: Tensor) => Tensor, batchSize = 256): tf.Tensor2D {
+export function mapInBatches(x: Tensor, fn: (chunk: Tensor) => Tensor, batchSize = 256): tf.Tensor2D {
   checkInt(batchSize, 'batchSize', { min: 1 });
   const n = x.shape[0]!;
   const parts: Tensor[] = [];
@@ -59,7 +59,7 @@ export function flattenImages(x: tf.Tensor4D): tf.Tensor2D {
 }
 
 /** Share of rows whose argmax matches the label. */
-export function accuracy(logits: Tensor, labels: tf.Tensor1D): number {
+export function argmaxAccuracy(logits: Tensor, labels: tf.Tensor1D): number {
   check(logits.rank === 2 && logits.shape[0] === labels.shape[0], 'logits', `expected [${labels.shape[0]}, classes], got ${describeShape(logits.shape)}`, 'pass one row of class scores per label');
   const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'float32')));
   const h = hits.dataSync()[0]!;
@@ -139,8 +139,8 @@ export async function linearProbe(trainF: tf.Tensor2D, trainY: tf.Tensor1D, test
       finalLoss = trainStep(() => crossEntropy(clf.apply(xb), yb, numClasses), vars, opt, { lr: stepLr, step: s }).loss;
       tf.dispose([xb, yb]);
     }
-    const trainAccuracy = tf.tidy(() => accuracy(clf.apply(xtr), trainY));
-    const testAccuracy = tf.tidy(() => accuracy(clf.apply(xte), testY));
+    const trainAccuracy = tf.tidy(() => argmaxAccuracy(clf.apply(xtr), trainY));
+    const testAccuracy = tf.tidy(() => argmaxAccuracy(clf.apply(xte), testY));
     return { trainAccuracy, testAccuracy, finalLoss, numClasses };
   } finally {
     opt.dispose();

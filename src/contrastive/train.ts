@@ -20,7 +20,7 @@ import { twoViews, type AugmentOptions } from '../data/augment.js';
 import { Encoder, MlpHead } from './encoder.js';
 import { Dense, prefixed } from './nn.js';
 import { supConLossViewMajor, type ContrastMode } from './losses.js';
-import { BatchSampler, accuracy, crossEntropy, linearProbe, mapBatches, takeRows, type ProbeOptions, type ProbeResult } from './probe.js';
+import { BatchSampler, argmaxAccuracy, crossEntropy, linearProbe, mapInBatches, takeRows, type ProbeOptions, type ProbeResult } from './probe.js';
 
 export const CONTRASTIVE_METHODS = ['supcon', 'simclr'] as const;
 export type ContrastiveMethod = (typeof CONTRASTIVE_METHODS)[number];
@@ -128,7 +128,7 @@ export async function pretrainContrastive(encoder: Encoder, head: MlpHead, image
 /** Representations of `images` from a frozen encoder (evaluation mode, batches of 256). */
 export function encodeImages(encoder: Encoder, images: tf.Tensor4D, batchSize = 256): tf.Tensor2D {
   encoder.checkImages(images, 'images');
-  return mapBatches(images, (x) => encoder.apply(x as tf.Tensor4D, false), batchSize);
+  return mapInBatches(images, (x) => encoder.apply(x as tf.Tensor4D, false), batchSize);
 }
 
 /** Stage two: a linear probe on the frozen encoder's representations of the train and test images. */
@@ -189,9 +189,9 @@ export async function trainCrossEntropy(encoder: Encoder, classifier: Dense, ima
 
 /** Test accuracy of an encoder + classifier trained end to end. */
 export function evaluateClassifier(encoder: Encoder, classifier: Dense, images: tf.Tensor4D, labels: tf.Tensor1D): number {
-  const logits = mapBatches(images, (x) => classifier.apply(encoder.apply(x as tf.Tensor4D, false)) as Tensor);
+  const logits = mapInBatches(images, (x) => classifier.apply(encoder.apply(x as tf.Tensor4D, false)) as Tensor);
   try {
-    return accuracy(logits, labels);
+    return argmaxAccuracy(logits, labels);
   } finally {
     logits.dispose();
   }
