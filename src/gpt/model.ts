@@ -19,8 +19,8 @@ import type { Rng } from '../core/rng.js';
 import { engineInfo } from '../core/engine.js';
 import { attention, defaultNbFeatures, drawOrthogonalFeatures } from '../attention/index.js';
 
-export const ATTENTION_KINDS = ['full', 'linear', 'performer', 'lsh'] as const;
-export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+export const GPT_ATTENTION_KINDS = ['full', 'linear', 'performer', 'lsh'] as const;
+export type GPTAttentionKind = (typeof GPT_ATTENTION_KINDS)[number];
 
 export interface GPTConfig {
   vocabSize: number;
@@ -38,7 +38,7 @@ export interface GPTConfig {
    * sampling); 'linear' (φ = elu + 1), 'performer' (FAVOR+) and 'lsh' (Reformer, shared QK) come
    * from src/attention, in their causal forms.
    */
-  attention?: AttentionKind;
+  attention?: GPTAttentionKind;
   /** Options of the non-full kinds (defaults: the attention module's). */
   attentionOptions?: GPTAttentionOptions;
 }
@@ -77,7 +77,7 @@ export function resolveGPTConfig(config: Partial<GPTConfig> & { vocabSize: numbe
   check(c.nEmbd % c.nHead === 0, 'nEmbd', `${c.nEmbd} is not divisible by nHead = ${c.nHead}`, 'choose nEmbd as a multiple of nHead (e.g. nHead 4, nEmbd 128)');
   checkNumber(c.dropout, 'dropout', { min: 0, max: 0.99 });
   check(typeof c.bias === 'boolean', 'bias', `expected true or false, got ${String(c.bias)}`, 'pass bias: true (GPT-2) or false');
-  checkOneOf(c.attention, ATTENTION_KINDS, 'attention');
+  checkOneOf(c.attention, GPT_ATTENTION_KINDS, 'attention');
   const ao = c.attentionOptions ?? {};
   check(typeof ao === 'object' && !Array.isArray(ao), 'attentionOptions', 'must be an object', 'pass e.g. { bucketSize: 32, nHashes: 2 }');
   for (const k of ['bucketSize', 'nHashes', 'nbFeatures', 'chunkSize'] as const) if (ao[k] !== undefined) checkInt(ao[k]!, `attentionOptions.${k}`, { min: 1 });
@@ -281,7 +281,8 @@ export class GPT {
       cache.layers[i] = { k: tf.keep(k as tf.Tensor3D), v: tf.keep(v as tf.Tensor3D) };
     }
     const S = past + T;
-    let att = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)); // [B·H, T, S]
+    // Scale q ([B·H, T, D]) rather than the scores ([B·H, T, S]): fewer multiplies when S > D.
+    let att = tf.matMul(tf.mul(q, 1 / Math.sqrt(D)), k, false, true); // [B·H, T, S]
     att = tf.add(att, tf.slice(this.mask, [past, 0], [T, S]));
     att = this.dropout(tf.softmax(att, -1));
     const y = tf.matMul(att, v); // [B·H, T, D]

@@ -50,7 +50,7 @@ export interface GPTTrainConfig {
  * tiny: nanoGPT's CPU configuration (4 layers, 4 heads, 128 wide, context 64, batch 12), on
  *   characters — about 0.8 M parameters and 1.5 M training tokens.
  * small: 6 layers, 6 heads, 192 wide, context 128, batch 32, byte-level BPE with 1 024 tokens —
- *   about 2.9 M parameters and 12 M training tokens (≈ 5 passes over Brown's training split).
+ *   about 2.9 M parameters and 12 M training tokens (≈ 6 passes over the 2.1 M-token training split).
  */
 export const GPT_PRESETS: Record<GPTPresetName, GPTTrainConfig> = {
   tiny: {
@@ -334,6 +334,9 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
   const config = prev ? { ...prev.config, steps: opts.steps ?? prev.config.steps } : resolveTrainConfig(preset, opts.overrides, opts.steps);
   if (ck && config.steps < ck.step) {
     throw new PaperlabError('steps', `${config.steps} is fewer than the ${ck.step} steps the checkpoint has done`, `pass --steps ${ck.step + 1} or more`);
+  }
+  if (prev && Object.values({ ...opts.overrides, ...opts.overrides?.model }).some((v) => v !== undefined && typeof v !== 'object')) {
+    log('note: on resume the checkpoint’s configuration is used; the overrides passed now are ignored');
   }
   if (prev && config.steps !== prev.config.steps) log(`note: total steps changed from ${prev.config.steps} to ${config.steps}; the cosine schedule stretches to the new total`);
 
