@@ -17,6 +17,7 @@ import { GPT, gptParamCount, type GPTConfig } from '../src/gpt/model.js';
 import { generate, pickToken } from '../src/gpt/sampler.js';
 import { bitsPerChar, loadGPT, trainGPT, unigramCrossEntropy } from '../src/gpt/trainer.js';
 import { sample } from '../src/cli/gpt.js';
+import { UsageError } from '../src/cli/args.js';
 
 before(async () => {
   process.env.PAPERLAB_QUIET = '1';
@@ -293,6 +294,8 @@ test('resume from a checkpoint continues exactly like an uninterrupted run (drop
       process.stdout.write = write;
     }
     assert.equal(chunks.join(''), `the ${resumed.tokenizer.decode(want[0]!)}\n`);
+    await assert.rejects(sample.run(['--checkpoint', out, '--prompt', 'Zebra']), (e: unknown) => e instanceof PaperlabError && e.argument === '--prompt');
+    await assert.rejects(sample.run(['--prompt', 'the']), (e: unknown) => e instanceof UsageError);
     loaded.model.dispose();
     resumed.model.dispose();
     straight.model.dispose();

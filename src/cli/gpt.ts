@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { initEngine } from '../core/engine.js';
 import { Rng } from '../core/rng.js';
+import { PaperlabError } from '../core/errors.js';
 import { GPT_PRESET_NAMES, loadGPT, trainGPT, type GPTPresetName } from '../gpt/trainer.js';
 import { generate } from '../gpt/sampler.js';
 import { UsageError, intOption, numOption, parse, strOption } from './args.js';
@@ -119,7 +120,13 @@ export const sample: Command = {
     await initEngine({ backend: backendFrom(values.backend), seed });
     const { model, tokenizer } = await loadGPT(values.checkpoint);
     try {
-      const ids = tokenizer.encode(prompt);
+      let ids: Int32Array;
+      try {
+        ids = tokenizer.encode(prompt);
+      } catch (e) {
+        if (e instanceof PaperlabError) throw new PaperlabError('--prompt', e.problem, e.fix);
+        throw e;
+      }
       const decoder = tokenizer.decoder();
       await writeOut(prompt);
       await generate(model, [ids], {
