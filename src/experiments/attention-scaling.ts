@@ -1,0 +1,344 @@
+/**
+ * Attention speed and memory against sequence length, on this machine: forward and forward+backward
+ * time and peak tensor memory of full, LSH (1 and 4 rounds), Linformer (k = 64, 128), linear and
+ * Performer attention at n = 256 … 16 384, the speed-up and memory saving against full attention
+ * beside Linformer's Table 3 and Long Range Arena's speed table, and the length at which each kind
+ * becomes faster than full attention.
+ *
+ * Budgets: each length is run for every kind before the next length, so a time budget cuts the
+ * longest lengths, never a whole kind. A (kind, n) is not run when its time or peak memory,
+ * predicted from the kind's shorter lengths, would exceed the per-point time cap or the memory
+ * budget; it is then recorded as null with the reason ("skipped (time cap)", "out of memory").
+ * A real allocation failure is caught and recorded as "out of memory" too.
+ */
+import { lineChart, type ChartSpec } from '../core/charts.js';
+import { tf, type Tensor, type Tensor4D } from '../core/tf.js';
+import { Rng } from '../core/rng.js';
+import type { JsonValue } from '../core/checkpoint.js';
+import { attention, type AttentionKind, type AttentionOptions } from '../attention/attention.js';
+import { measureAttention, type MeasureOptions } from '../attention/measure.js';
+import { drawHash, disposeHash } from '../attention/hash.js';
+import { resolveLSH } from '../attention/lsh.js';
+import { linformerProjection } from '../attention/linformer.js';
+import { defaultNbFeatures, drawOrthogonalFeatures } from '../attention/performer.js';
+import {
+  DOUBTS,
+  Deadline,
+  LINFORMER_TABLE3,
+  LRA,
+  crossoverLength,
+  isOutOfMemory,
+  predictPowerLaw,
+  ratio,
+  sig,
+  times,
+  type Crossover,
+  type Point,
+} from './attention-common.js';
+import type { Experiment, ExperimentOutput, RunContext, TableRow } from './types.js';
+
+export interface ScalingKind {
+  /** Series name in tables and charts. */
+  id: string;
+  kind: AttentionKind;
+  nHashes?: number;
+  bucketSize?: number;
+  k?: number;
+  /** Its Long Range Arena row, if any. */
+  lra?: 'reformer' | 'linformer' | 'linear' | 'performer';
+  /** Lowest growth exponent assumed when predicting time and memory (2 for full attention). */
+  growth: number;
+}
+
+export const SCALING_KINDS: ScalingKind[] = [
+  { id: 'full', kind: 'full', growth: 1.5 },
+  { id: 'lsh-1', kind: 'lsh', nHashes: 1, bucketSize: 64, growth: 1 },
+  { id: 'lsh-4', kind: 'lsh', nHashes: 4, bucketSize: 64, lra: 'reformer', growth: 1 },
+  { id: 'linformer-64', kind: 'linformer', k: 64, growth: 1 },
+  { id: 'linformer-128', kind: 'linformer', k: 128, lra: 'linformer', growth: 1 },
+  { id: 'linear', kind: 'linear', lra: 'linear', growth: 1 },
+  { id: 'performer', kind: 'performer', lra: 'performer', growth: 1 },
+];
+
+export interface ScalingSettings {
+  lengths: number[];
+  batch: number;
+  heads: number;
+  dHead: number;
+  warmup: number;
+  repeats: number;
+  /** Seconds for all measurements together. */
+  budgetSec: number;
+  /** Longest predicted cost of one (kind, n) measurement, seconds. */
+  pointCapSec: number;
+  /** Peak tensor bytes one forward+backward pass may allocate. */
+  memoryBudgetBytes: number;
+}
+
+const GiB = 2 ** 30;
+export const SCALING_QUICK: ScalingSettings = { lengths: [256, 512, 1024, 2048, 4096], batch: 1, heads: 4, dHead: 64, warmup: 1, repeats: 3, budgetSec: 210, pointCapSec: 25, memoryBudgetBytes: 1 * GiB };
+export const SCALING_FULL: ScalingSettings = { lengths: [256, 512, 1024, 2048, 4096, 8192, 16384], batch: 1, heads: 4, dHead: 64, warmup: 1, repeats: 3, budgetSec: 4 * 3600, pointCapSec: 900, memoryBudgetBytes: 6 * GiB };
+
+export type CellStatus = 'ok' | 'out of memory' | 'skipped (time cap)' | 'not applicable';
+
+export interface Cell {
+  kind: string;
+  n: number;
+  status: CellStatus;
+  note: string;
+  forwardMs: number | null;
+  trainMs: number | null;
+  trainPeakBytes: number | null;
+  forwardPeakBytes: number | null;
+}
+
+/** Peak tensor bytes of one forward pass (inference, as in Linformer's Table 3), inputs excluded. */
+async function forwardPeakBytes(spec: ScalingKind, n: number, s: ScalingSettings, seed: number): Promise<number> {
+  const rng = new Rng(seed);
+  const shape: [number, number, number, number] = [s.batch, s.heads, n, s.dHead];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const owned: Tensor[] = [];
+  const q = tf.tensor4d(rng.normalArray(size), shape);
+  const k = tf.tensor4d(rng.normalArray(size), shape);
+  const v = tf.tensor4d(rng.normalArray(size), shape);
+  owned.push(q, k, v);
+  let opts: AttentionOptions;
+  let cleanup = (): void => {};
+  if (spec.kind === 'lsh') {
+    const r = resolveLSH(n, { bucketSize: spec.bucketSize, nHashes: spec.nHashes });
+    const hash = drawHash({ dim: s.dHead, nBuckets: r.nBuckets, nHashes: r.nHashes }, rng);
+    cleanup = () => disposeHash(hash);
+    opts = { kind: 'lsh', bucketSize: r.bucketSize, hashParams: hash };
+  } else if (spec.kind === 'linformer') {
+    const E = linformerProjection(spec.k!, n, rng);
+    const F = linformerProjection(spec.k!, n, rng);
+    owned.push(E, F);
+    opts = { kind: 'linformer', E, F, sharing: 'headwise' };
+  } else if (spec.kind === 'performer') {
+    const features = drawOrthogonalFeatures(defaultNbFeatures(s.dHead), s.dHead, rng);
+    owned.push(features);
+    opts = { kind: 'performer', features };
+  } else opts = { kind: spec.kind } as AttentionOptions;
+  try {
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(() => {
+      const out = attention(q as Tensor4D, k as Tensor4D, v as Tensor4D, { ...opts, checkFinite: false } as AttentionOptions);
+      out.dataSync();
+      out.dispose();
+    });
+    return Math.max(0, info.peakBytes - before);
+  } finally {
+    cleanup();
+    tf.dispose(owned);
+  }
+}
+
+function mib(bytes: number): number {
+  return sig(bytes / 2 ** 20, 4);
+}
+
+/** The table rows and verdict from measured cells (pure: exported for tests). */
+export function assembleScaling(cells: Cell[], lengths: number[], kinds: ScalingKind[] = SCALING_KINDS): { table: TableRow[]; crossovers: Record<string, Crossover>; verdict: string } {
+  const at = (kind: string, n: number): Cell | undefined => cells.find((c) => c.kind === kind && c.n === n);
+  const why = (c: Cell | undefined): string => (c ? (c.status === 'ok' ? '' : c.status) : 'not run');
+  const table: TableRow[] = [];
+  // Linformer Table 3: inference speed-up and memory saving at k = 128
+  for (const row of LINFORMER_TABLE3) {
+    if (!lengths.includes(row.n)) continue;
+    const f = at('full', row.n);
+    const l = at('linformer-128', row.n);
+    const miss = [f && f.status !== 'ok' ? `full: ${why(f)}` : '', l && l.status !== 'ok' ? `Linformer: ${why(l)}` : '', !f || !l ? 'not run' : ''].filter(Boolean).join('; ');
+    const sp = ratio(f?.forwardMs, l?.forwardMs);
+    const mem = ratio(f?.forwardPeakBytes, l?.forwardPeakBytes);
+    table.push({ label: `Linformer k=128 inference speed-up over full, n=${row.n}${miss ? ` (${miss})` : ''}`, ours: sp === null ? null : sig(sp), paper: row.speedup, unit: '×' });
+    table.push({ label: `Linformer k=128 inference memory saving over full, n=${row.n}${miss ? ` (${miss})` : ''}`, ours: mem === null ? null : sig(mem), paper: row.memorySaving, unit: '×' });
+  }
+  // LRA training speed relative to the Transformer at 1K and 4K
+  for (const [n, key] of [[1024, 'steps1k'], [4096, 'steps4k']] as const) {
+    if (!lengths.includes(n)) continue;
+    for (const spec of kinds.filter((k) => k.lra)) {
+      const f = at('full', n);
+      const c = at(spec.id, n);
+      const r = ratio(f?.trainMs, c?.trainMs);
+      const miss = [f && f.status !== 'ok' ? `full: ${why(f)}` : '', c && c.status !== 'ok' ? `${spec.id}: ${why(c)}` : '', !f || !c ? 'not run' : ''].filter(Boolean).join('; ');
+      const paper = LRA[spec.lra!][key] / LRA.transformer[key];
+      table.push({ label: `${spec.id} training speed relative to full, n=${n} (LRA: ${spec.lra} vs Transformer steps/s)${miss ? ` (${miss})` : ''}`, ours: r === null ? null : sig(r), paper: sig(paper), unit: '×' });
+    }
+  }
+  // crossover lengths (forward+backward)
+  const crossovers: Record<string, Crossover> = {};
+  const fullTimes = lengths.map((n) => at('full', n)?.trainMs ?? null);
+  const paperCross: Record<string, string> = {
+    'lsh-1': '> 4096 (LRA); ~2048 (users)',
+    'lsh-4': '> 4096 (LRA); ~2048 (users)',
+    'linformer-64': '≤ 512 (Table 3)',
+    'linformer-128': '≤ 512 (Table 3)',
+    linear: '≤ 1024 (LRA)',
+    performer: '≤ 1024 (LRA)',
+  };
+  for (const spec of kinds.filter((k) => k.id !== 'full')) {
+    const cx = crossoverLength(lengths, fullTimes, lengths.map((n) => at(spec.id, n)?.trainMs ?? null));
+    crossovers[spec.id] = cx;
+    table.push({ label: `crossover: ${spec.id} faster than full from n = … (forward+backward; ${cx.how})`, ours: cx.n, paper: paperCross[spec.id] ?? null, unit: 'tokens' });
+  }
+  // the raw measurements, with the reason wherever a length could not be run
+  for (const n of lengths) {
+    for (const spec of kinds) {
+      const c = at(spec.id, n);
+      table.push({ label: `forward+backward time, ${spec.id}, n=${n}${c && c.status !== 'ok' ? ` — ${c.status}: ${c.note}` : !c ? ' — not run' : ''}`, ours: c?.trainMs === null || c?.trainMs === undefined ? null : sig(c.trainMs), paper: null, unit: 'ms' });
+    }
+  }
+  return { table, crossovers, verdict: scalingVerdict(cells, lengths, crossovers) };
+}
+
+function scalingVerdict(cells: Cell[], lengths: number[], cx: Record<string, Crossover>): string {
+  const ok = (kind: string, n: number): Cell | undefined => cells.find((c) => c.kind === kind && c.n === n && c.status === 'ok');
+  const common = (kind: string): number[] => lengths.filter((n) => ok('full', n) && ok(kind, n));
+  const sp = (kind: string, n: number, field: 'trainMs' | 'forwardMs'): number => ok('full', n)![field]! / ok(kind, n)![field]!;
+  const parts: string[] = [];
+  // doubt 1: Linformer's speed gain
+  const lin = common('linformer-128');
+  if (lin.length) {
+    const nMax = lin[lin.length - 1]!;
+    const paper = LINFORMER_TABLE3.find((r) => r.n === nMax);
+    const s = sp('linformer-128', nMax, 'forwardMs');
+    const big = paper ? s >= paper.speedup * 0.8 : s >= 2;
+    parts.push(
+      `Speed ("${DOUBTS.speed}"): Linformer k=128 infers ${times(s)} faster than full attention at n=${nMax}` +
+        (paper ? ` (Table 3: ${times(paper.speedup)})` : '') +
+        ` and trains ${times(sp('linformer-128', nMax, 'trainMs'))} faster; it is faster than full attention ${cx['linformer-128']!.text}` +
+        ` — ${big ? 'the gain is real and grows with n' : 'a gain smaller than claimed at the lengths we could run'}` +
+        (lin.length < lengths.length ? `; beyond n=${nMax} full attention ${cells.find((c) => c.kind === 'full' && c.n > nMax)?.status ?? 'was not run'}` : '') +
+        '.',
+    );
+  } else parts.push(`Speed ("${DOUBTS.speed}"): no length where both full and Linformer attention ran within the budget, so no speed-up can be stated.`);
+  // doubt 3: kernelized attention against Linformer, on speed
+  const kern = ['linear', 'performer'].map((k) => {
+    const c = common(k);
+    if (!c.length) return `${k}: not measured beside full attention`;
+    const nMax = c[c.length - 1]!;
+    return `${k} ${times(sp(k, nMax, 'trainMs'))} at n=${nMax} (crossover ${cx[k]!.n === null ? 'none in range' : `n ≈ ${cx[k]!.n}`})`;
+  });
+  const linTrain = lin.length ? `Linformer k=128 ${times(sp('linformer-128', lin[lin.length - 1]!, 'trainMs'))}` : 'Linformer not measured';
+  parts.push(`Kernelized ("${DOUBTS.kernelized}"), on speed alone: training-pass speed-ups over full attention — ${kern.join(', ')}; ${linTrain}.`);
+  // LSH
+  const lsh = common('lsh-4');
+  if (lsh.length) {
+    const nMax = lsh[lsh.length - 1]!;
+    parts.push(`LSH-4 trains ${times(sp('lsh-4', nMax, 'trainMs'))} as fast as full attention at n=${nMax} and is faster than it ${cx['lsh-4']!.text} (users report a break-even near 2048; LRA found it slower at 1K and 4K).`);
+  }
+  const oom = cells.filter((c) => c.kind === 'full' && c.status === 'out of memory').map((c) => c.n);
+  if (oom.length) parts.push(`Full attention is out of memory from n=${oom[0]} on.`);
+  parts.push('The quality side of the trade-off is measured by attention-accuracy and reformer-duplication.');
+  return parts.join(' ');
+}
+
+export const attentionScaling: Experiment = {
+  name: 'attention-scaling',
+  section: 'linformer',
+  paper: 'Linformer (Wang et al., 2020) Table 3; Reformer (Kitaev et al., 2020); Performer (Choromanski et al., 2020); linear attention (Katharopoulos et al., 2020); Long Range Arena (Tay et al., 2021) speed table',
+  claim: 'Efficient attention is much faster and leaner than full attention at long sequences: Linformer k=128 is 1.7× faster at n=1024 and 8.6× at 16 384, with 3×–56× less memory; in LRA, Linformer/linear/Performer train 5–6× faster than a Transformer at 4K tokens while the Reformer is slower.',
+  question: 'The notes: "some gain in speed but doesn’t look too significant" and "the kernelized transformer appears to be a better work" — how large is the gain on one machine, and from which length on does each kind beat full attention?',
+  estimate: { quick: '~4 min', full: 'hours (full attention at 4096 dominates)' },
+  run: (ctx) => runScaling(ctx, ctx.quick ? SCALING_QUICK : SCALING_FULL),
+};
+
+/** The experiment with explicit settings (tests run it at tiny sizes). */
+export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<ExperimentOutput> {
+  const deadline = new Deadline(s.budgetSec);
+  const cells: Cell[] = [];
+  const points = new Map<string, { time: Point[]; mem: Point[] }>(SCALING_KINDS.map((k) => [k.id, { time: [], mem: [] }]));
+  const gaveUp = new Map<string, { status: CellStatus; note: string }>();
+  let seed = ctx.rng.fork('inputs').nextU32();
+  for (const n of s.lengths) {
+    for (const spec of SCALING_KINDS) {
+      const base = { kind: spec.id, n, forwardMs: null, trainMs: null, trainPeakBytes: null, forwardPeakBytes: null };
+      const stop = gaveUp.get(spec.id);
+      if (stop) {
+        cells.push({ ...base, ...stop });
+        continue;
+      }
+      if (spec.kind === 'linformer' && spec.k! > n) {
+        cells.push({ ...base, status: 'not applicable', note: `Linformer's k = ${spec.k} > n` });
+        continue;
+      }
+      const pts = points.get(spec.id)!;
+      const predMs = predictPowerLaw(pts.time, n, spec.growth);
+      const predBytes = predictPowerLaw(pts.mem, n, spec.kind === 'full' ? 2 : 1);
+      const costSec = predMs === null ? 0 : (predMs * (s.warmup + s.repeats + 2)) / 1000;
+      if (predBytes !== null && predBytes > s.memoryBudgetBytes) {
+        const note = `predicted peak ${(predBytes / GiB).toFixed(2)} GiB > the ${(s.memoryBudgetBytes / GiB).toFixed(0)} GiB budget`;
+        gaveUp.set(spec.id, { status: 'out of memory', note: `a shorter length was already out of memory (${note})` });
+        cells.push({ ...base, status: 'out of memory', note });
+        ctx.log(`${spec.id} n=${n}: out of memory (${note})`);
+        continue;
+      }
+      if (costSec > s.pointCapSec || costSec > deadline.left()) {
+        const note = costSec > s.pointCapSec ? `predicted ${costSec.toFixed(0)} s > the ${s.pointCapSec} s per-length cap` : `predicted ${costSec.toFixed(0)} s > the ${deadline.left().toFixed(0)} s left of the ${s.budgetSec} s budget`;
+        if (costSec > s.pointCapSec) gaveUp.set(spec.id, { status: 'skipped (time cap)', note: 'a shorter length already exceeded the per-length cap' });
+        cells.push({ ...base, status: 'skipped (time cap)', note });
+        ctx.log(`${spec.id} n=${n}: skipped (${note})`);
+        continue;
+      }
+      seed = (seed + 1) >>> 0;
+      try {
+        const mo: MeasureOptions = { kind: spec.kind, seqLen: n, batch: s.batch, heads: s.heads, dHead: s.dHead, causal: false, repeats: s.repeats, warmup: s.warmup, seed, bucketSize: spec.bucketSize, nHashes: spec.nHashes, k: spec.k };
+        const m = await measureAttention(mo);
+        const fwdPeak = await forwardPeakBytes(spec, n, s, seed);
+        cells.push({ ...base, status: 'ok', note: '', forwardMs: sig(m.forwardMs, 4), trainMs: sig(m.forwardBackwardMs, 4), trainPeakBytes: m.peakBytes, forwardPeakBytes: fwdPeak });
+        pts.time.push({ n, v: m.forwardBackwardMs });
+        pts.mem.push({ n, v: m.peakBytes });
+        ctx.log(`${spec.id} n=${n}: forward ${m.forwardMs.toFixed(1)} ms, forward+backward ${m.forwardBackwardMs.toFixed(1)} ms, peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB (${deadline.elapsed().toFixed(0)} s)`);
+      } catch (e) {
+        if (!isOutOfMemory(e)) throw e;
+        const note = `allocation failed: ${(e as Error).message.split('\n')[0]}`;
+        gaveUp.set(spec.id, { status: 'out of memory', note: 'a shorter length already failed to allocate' });
+        cells.push({ ...base, status: 'out of memory', note });
+        ctx.log(`${spec.id} n=${n}: out of memory (${note})`);
+      }
+    }
+  }
+  const { table, crossovers, verdict } = assembleScaling(cells, s.lengths);
+  const rows = cells.map((c) => ({ kind: c.kind, n: c.n, trainMs: c.trainMs, forwardMs: c.forwardMs, peakMiB: c.trainPeakBytes === null ? null : mib(c.trainPeakBytes), fwdPeakMiB: c.forwardPeakBytes === null ? null : mib(c.forwardPeakBytes) }));
+  const speedRows = cells
+    .filter((c) => c.kind !== 'full')
+    .map((c) => {
+      const f = cells.find((x) => x.kind === 'full' && x.n === c.n);
+      const r = ratio(f?.trainMs, c.trainMs);
+      return { kind: c.kind, n: c.n, speedup: r === null ? null : sig(r) };
+    });
+  const engine = `${ctx.engine.backend}${ctx.engine.native.active ? ' + native kernels' : ' (tfjs kernels, native not active)'}`;
+  const charts: ChartSpec[] = [
+    lineChart({ id: 'time-vs-n', title: `Attention forward+backward time vs length (${engine})`, alt: 'Milliseconds of one forward+backward pass of each attention kind against sequence length, both axes logarithmic; missing points are out of memory or over the time cap.', rows, x: 'n', y: 'trainMs', series: 'kind', xTitle: 'sequence length n', yTitle: 'forward+backward ms', logX: true, logY: true }),
+    lineChart({ id: 'memory-vs-n', title: 'Peak tensor memory of one forward+backward pass vs length', alt: 'Peak MiB allocated by one forward+backward pass of each attention kind against sequence length, both axes logarithmic.', rows, x: 'n', y: 'peakMiB', series: 'kind', xTitle: 'sequence length n', yTitle: 'peak MiB', logX: true, logY: true }),
+    lineChart({ id: 'speedup-vs-n', title: 'Training-pass speed-up over full attention (above 1 = faster)', alt: 'Full attention time divided by each kind’s time against sequence length; the crossover is where a line passes 1.', rows: speedRows, x: 'n', y: 'speedup', series: 'kind', xTitle: 'sequence length n', yTitle: 'speed-up over full (×)', logX: true, logY: true }),
+  ];
+  const config: Record<string, JsonValue> = {
+    lengths: s.lengths,
+    batch: s.batch,
+    heads: s.heads,
+    dHead: s.dHead,
+    causal: false,
+    warmup: s.warmup,
+    repeats: s.repeats,
+    budgetSec: s.budgetSec,
+    pointCapSec: s.pointCapSec,
+    memoryBudgetGiB: s.memoryBudgetBytes / GiB,
+    kinds: SCALING_KINDS.map((k) => ({ id: k.id, kind: k.kind, ...(k.nHashes ? { nHashes: k.nHashes, bucketSize: k.bucketSize! } : {}), ...(k.k ? { k: k.k, sharing: 'headwise' } : {}), ...(k.kind === 'performer' ? { nbFeatures: defaultNbFeatures(s.dHead) } : {}) })),
+    memoryMeasure: 'tf.profile peakBytes minus bytes held before (inputs excluded); training = one forward+backward, inference = one forward',
+    timeMeasure: 'median wall-clock ms (measureAttention)',
+    engine,
+  };
+  return {
+    config,
+    metrics: {
+      measurements: cells as unknown as JsonValue,
+      crossovers: Object.fromEntries(Object.entries(crossovers).map(([k, c]) => [k, { n: c.n, how: c.how, text: c.text }])),
+      measuredSeconds: sig(deadline.elapsed(), 4),
+      nativeKernels: ctx.engine.native.active,
+    },
+    table,
+    verdict,
+    charts,
+  };
+}
