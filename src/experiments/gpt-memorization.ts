@@ -188,7 +188,7 @@ export const gptMemorization: Experiment = {
         : recallsOnce
           ? `this ${(params / 1e6).toFixed(1)}M-parameter model does recall text it saw during training beyond the control, so "remembering the data" fits it in part — at ${(gpt3.pfDays / ourPf).toExponential(1)}× less compute than GPT-3.`
           : `this ${(params / 1e6).toFixed(1)}M-parameter model recalls no more training text than the control${recallsRepeated ? ' and only reproduces passages it saw many times' : ''}, ` +
-            `${novelLikeHuman ? 'and writes text as novel as a human’s' : 'though its samples reuse long n-grams more than human text does'}, so "recalls the best matches" does not describe it — ` +
+            `${novelLikeHuman ? 'and its samples are at least as novel as human text' : 'though its samples reuse training 4-grams more than human text does'}, so "recalls the best matches" does not describe it — ` +
             `at ${(gpt3.pfDays / ourPf).toExponential(1)}× less compute than GPT-3, whose far larger capacity is where verbatim recall grows (Carlini et al. 2022).`);
 
     const charts = [
