@@ -124,10 +124,13 @@ export class KVCache {
 
 let instances = 0;
 
-/** True when a native kernel replaces tfjs's gather gradient (UnsortedSegmentSum). */
+/**
+ * True when the gather gradient (UnsortedSegmentSum) is cheap: tfjs-node, or a native kernel over the
+ * cpu backend. (On wasm it is missing altogether, so the one-hot path is the one that trains there.)
+ */
 function gatherIsFast(): boolean {
   const e = engineInfo();
-  return Boolean(e && (e.backend !== 'cpu' || (e.native.active && e.native.kernels.includes('UnsortedSegmentSum'))));
+  return Boolean(e && (e.backend === 'tensorflow' || (e.backend === 'cpu' && e.native.active && e.native.kernels.includes('UnsortedSegmentSum'))));
 }
 
 export class GPT {
