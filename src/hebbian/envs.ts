@@ -14,7 +14,7 @@
 import { PaperlabError, check, checkInt, checkNumber } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
-export interface StepResult {
+export interface EnvStep {
   observation: Float32Array;
   reward: number;
   /** The episode is over (failure or time limit); call reset before stepping again. */
@@ -29,7 +29,7 @@ export interface Env {
   readonly actionType: 'discrete' | 'continuous';
   readonly maxSteps: number;
   reset(seed: number): Float32Array;
-  step(action: number | ArrayLike<number>): StepResult;
+  step(action: number | ArrayLike<number>): EnvStep;
 }
 
 export type EnvName = 'cartpole' | 'pendulum';
@@ -111,7 +111,7 @@ export class CartPole implements Env {
   }
 
   /** Action 1 pushes right with forceMag newtons, 0 pushes left. */
-  step(action: number | ArrayLike<number>): StepResult {
+  step(action: number | ArrayLike<number>): EnvStep {
     const a = typeof action === 'number' ? action : action[0];
     check(a === 0 || a === 1, 'action', `CartPole takes 0 (push left) or 1 (push right), got ${String(a)}`, 'pass 0 or 1');
     check(!this.over, 'step', 'the episode is over', 'call reset(seed) before stepping again');
@@ -208,7 +208,7 @@ export class Pendulum implements Env {
   }
 
   /** `action` in [−1, 1] (clipped), torque = action · maxTorque. */
-  step(action: number | ArrayLike<number>): StepResult {
+  step(action: number | ArrayLike<number>): EnvStep {
     const a = typeof action === 'number' ? action : action[0];
     check(typeof a === 'number' && !Number.isNaN(a), 'action', `Pendulum takes one number in [−1, 1], got ${String(a)}`, 'pass a finite number');
     check(!this.over, 'step', 'the episode is over', 'call reset(seed) before stepping again');
