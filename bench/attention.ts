@@ -47,7 +47,7 @@ export const attentionBench: Benchmark<AttentionBenchResult> = {
     for (const k of kinds) {
       if (!(ATTENTION_KINDS as readonly string[]).includes(k)) throw new UsageError(`--kinds: unknown kind '${k}' (use ${ATTENTION_KINDS.join(', ')})`);
     }
-    const seqs = listOption(values.seq, 'seq', '128,256,512,1024').map((s) => {
+    const seqs = listOption(values.seq, 'seq', '256,512,1024,2048').map((s) => {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--seq expects whole numbers, got '${s}'`);
       return n;

@@ -271,8 +271,10 @@ export function lshAttentionWithBuckets(q: Tensor4D, k: Tensor4D | null, v: Tens
     const sq = tf.reshape(sortRows(q2, d), [C, G * m, d]);
     const sv = tf.reshape(sortRows(v2, dv), [C, G * m, dv]);
     const sk = unitLength(sq);
-    // the chunk before (wrapping across rounds): a roll along the leading axis
-    const roll = (x: Tensor): Tensor => (C === 1 ? x : tf.concat([tf.slice(x, [C - 1, 0, 0], [1, -1, -1]), tf.slice(x, [0, 0, 0], [C - 1, -1, -1])], 0));
+    // the chunk before (wrapping across rounds): a roll along the leading axis, whose gradient is
+    // the opposite roll (tfjs's own slice gradient pads to the full shape, slowly)
+    const rollBy = (x: Tensor, first: number): Tensor => tf.concat([tf.slice(x, [first, 0, 0], [C - first, -1, -1]), tf.slice(x, [0, 0, 0], [first, -1, -1])], 0);
+    const roll = (x: Tensor): Tensor => (C === 1 ? x : withGradient(x, (xin) => rollBy(xin, C - 1), (dy) => rollBy(dy, 1)));
     const bq = tf.reshape(tf.mul(sq, scale), [C * G, m, d]); // scale the queries (n·d), not the logits (n·2m)
     const dotsA = tf.add(bmm(bq, tf.reshape(sk, [C * G, m, d]), false, true), biasA);
     const dotsB = tf.add(bmm(bq, tf.reshape(roll(sk), [C * G, m, d]), false, true), biasB);

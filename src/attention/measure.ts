@@ -27,7 +27,7 @@ export interface MeasureOptions {
   causal?: boolean;
   /** Timed runs (median). Default 3. */
   repeats?: number;
-  /** Untimed runs first. Default 1. */
+  /** Untimed runs first (JIT, allocator). Default 2. */
   warmup?: number;
   seed?: number;
   /** LSH chunk length. Default 64. */
@@ -70,7 +70,7 @@ export async function measureAttention(o: MeasureOptions): Promise<Measurement> 
   const heads = o.heads ?? 4;
   const dHead = o.dHead ?? 64;
   const repeats = o.repeats ?? 3;
-  const warmup = o.warmup ?? 1;
+  const warmup = o.warmup ?? 2;
   checkInt(batch, 'batch', { min: 1 });
   checkInt(heads, 'heads', { min: 1 });
   checkInt(dHead, 'dHead', { min: 1 });
