@@ -1,5 +1,8 @@
 /** The benchmark registry behind `paperlab bench`. */
 import type { Benchmark } from './types.js';
+import { attentionBench } from './attention.js';
+import { esBench } from './es.js';
+import { gptTrain } from './gpt-train.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const benchmarks: Benchmark<any>[] = [];
+export const benchmarks: Benchmark<any>[] = [attentionBench, gptTrain, esBench];

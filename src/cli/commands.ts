@@ -3,5 +3,7 @@ import type { Command } from './command.js';
 import { info, list, run, compute } from './core-commands.js';
 import { bench } from './bench.js';
 import { report } from './report.js';
+import { gptCommands } from './gpt.js';
+import { radioactive } from './radioactive.js';
 
-export const commands: Command[] = [list, run, report, info, compute, bench];
+export const commands: Command[] = [list, run, report, ...gptCommands, radioactive, info, compute, bench];

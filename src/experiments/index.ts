@@ -1,8 +1,24 @@
 /** The experiment registry: one entry per reproduced claim, in the order of the reading notes. */
 import type { Experiment } from './types.js';
 import { gpt3Compute } from './gpt3-compute.js';
+import { gptMemorization } from './gpt-memorization.js';
+import { contrastiveMnist } from './contrastive-mnist.js';
+import { hebbianAdaptation } from './hebbian-adaptation.js';
+import { reformerDuplication } from './reformer-duplication.js';
+import { byolCollapse } from './byol-collapse.js';
+import { attentionScaling } from './attention-scaling.js';
+import { attentionAccuracy } from './attention-accuracy.js';
 
-export const experiments: Experiment[] = [gpt3Compute];
+export const experiments: Experiment[] = [
+  gpt3Compute,
+  gptMemorization,
+  contrastiveMnist,
+  hebbianAdaptation,
+  reformerDuplication,
+  byolCollapse,
+  attentionScaling,
+  attentionAccuracy,
+];
 
 export function findExperiment(name: string): Experiment | undefined {
   return experiments.find((e) => e.name === name);
