@@ -1,10 +1,139 @@
 /**
- * Registers the native kernels over tfjs's cpu backend. Filled in by the native-kernels work;
- * until then no kernel is replaced and tfjs's own kernels run.
+ * Registers the native kernels over tfjs's cpu backend (public registerKernel API). Each native
+ * kernel handles the float32 cases it covers and hands every other call (dtype, layout, shape or
+ * attribute it does not cover) to tfjs's original kernel, saved here with tf.getKernel, so a call
+ * never gets a wrong answer. unregisterNativeKernels() restores the originals.
  */
-export function registerNativeKernels(_addon: unknown): string[] {
-  return [];
+import { tf } from '../tf.js';
+import { asAddon, RED, type NativeAddon } from './addon.js';
+import * as conv from './conv.js';
+import * as ew from './elementwise.js';
+import * as mm from './matmul.js';
+import * as sh from './shape.js';
+import { bump, strict, stats, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
+
+export { stats as nativeKernelStats } from './util.js';
+export type { NativeAddon } from './addon.js';
+export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD } from './elementwise.js';
+
+const BACKEND = 'cpu';
+
+/** Kernels that replace an existing tfjs kernel. */
+function replacements(a: NativeAddon): Array<[string, NativeImpl]> {
+  return [
+    ['BatchMatMul', mm.batchMatMul(a)],
+    ['_FusedMatMul', mm.fusedMatMul(a)],
+    ['Conv2D', conv.conv2d(a)],
+    ['FusedConv2D', conv.fusedConv2d(a)],
+    ['Conv2DBackpropInput', conv.conv2dBackpropInput(a)],
+    ['Conv2DBackpropFilter', conv.conv2dBackpropFilter(a)],
+    ['MaxPool', conv.pool(a, true)],
+    ['AvgPool', conv.pool(a, false)],
+    ['MaxPoolGrad', conv.maxPoolGrad(a)],
+    ['AvgPoolGrad', conv.avgPoolGrad(a)],
+    ...ew.BINARY_KERNELS.map(([name, op]): [string, NativeImpl] => [name, ew.binary(a, op)]),
+    ...ew.UNARY_KERNELS.map(([name, op, alphaAttr, alphaDefault]): [string, NativeImpl] => [name, ew.unary(a, op, alphaAttr, alphaDefault)]),
+    ['Softmax', ew.softmax(a)],
+    ['AddN', ew.addN(a)],
+    ['Sum', sh.reduce(a, RED.Sum, 'axis')],
+    ['Mean', sh.reduce(a, RED.Mean, 'axis')],
+    ['Max', sh.reduce(a, RED.Max, 'reductionIndices')],
+    ['Min', sh.reduce(a, RED.Min, 'axis')],
+    ['Transpose', sh.transpose(a)],
+    ['Slice', sh.slice(a)],
+    ['SplitV', sh.splitV(a)],
+    ['Concat', sh.concat(a)],
+    ['GatherV2', sh.gatherV2(a)],
+    ['UnsortedSegmentSum', sh.unsortedSegmentSum(a)],
+  ];
+}
+
+/** paperlab's own kernels (no tfjs original), used by layerNorm/gelu in src/core/ops.ts. */
+function additions(a: NativeAddon): Array<[string, NativeImpl]> {
+  return [
+    [ew.LAYER_NORM, ew.layerNormKernel(a)],
+    [ew.LAYER_NORM_GRAD, ew.layerNormGradKernel(a)],
+    [ew.GELU, ew.geluKernel(a)],
+    [ew.GELU_GRAD, ew.geluGradKernel(a)],
+  ];
+}
+
+const originals = new Map<string, tf.KernelConfig>();
+const added = new Set<string>();
+let active: NativeAddon | null = null;
+
+function wrap(name: string, impl: NativeImpl, original: tf.KernelConfig | undefined): tf.KernelFunc {
+  const fallback = original?.kernelFunc;
+  return ((args: KernelArgs) => {
+    const backend = args.backend as CpuBackend;
+    let out: TensorInfo | TensorInfo[] | null = null;
+    try {
+      out = impl(args, backend);
+    } catch (e) {
+      if (strict() || !fallback) throw e;
+      bump(name, 'errors');
+      out = null;
+    }
+    if (out !== null) {
+      bump(name, 'native');
+      return out;
+    }
+    if (!fallback) throw new Error(`${name}: no native implementation for these inputs`);
+    bump(name, 'fallback');
+    return fallback(args as Parameters<tf.KernelFunc>[0]);
+  }) as tf.KernelFunc;
+}
+
+/**
+ * Installs the native kernels over the cpu backend and returns their names (empty if the addon
+ * lacks functions this version needs, e.g. a stale build). Calling it again re-installs them.
+ */
+export function registerNativeKernels(addonModule: unknown): string[] {
+  const addon = asAddon(addonModule);
+  if (!addon) return [];
+  unregisterNativeKernels();
+  const names: string[] = [];
+  for (const [name, impl] of replacements(addon)) {
+    const original = tf.getKernel(name, BACKEND);
+    if (!original) continue;
+    originals.set(name, original);
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({ ...original, kernelFunc: wrap(name, impl, original) });
+    names.push(name);
+  }
+  for (const [name, impl] of additions(addon)) {
+    if (tf.getKernel(name, BACKEND)) tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc: wrap(name, impl, undefined) });
+    added.add(name);
+    names.push(name);
+  }
+  active = addon;
+  return names;
 }
 
 /** Restores tfjs's original kernels (used by tests that compare both paths in one process). */
-export function unregisterNativeKernels(): void {}
+export function unregisterNativeKernels(): void {
+  for (const [name, original] of originals) {
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel(original);
+  }
+  originals.clear();
+  for (const name of added) tf.unregisterKernel(name, BACKEND);
+  added.clear();
+  active = null;
+}
+
+/** The addon whose kernels are registered now, or null. */
+export function activeAddon(): NativeAddon | null {
+  return active;
+}
+
+/** True when paperlab's fused kernel `name` can run now: registered and the cpu backend active. */
+export function fusedKernelReady(name: string): boolean {
+  return active !== null && added.has(name) && tf.getBackend() === BACKEND;
+}
+
+/** Zeroes the native/fallback counters. */
+export function resetNativeKernelStats(): void {
+  stats.clear();
+}

@@ -1,0 +1,155 @@
+/** Broadcasting binary ops, unary ops, Softmax, AddN, and paperlab's fused LayerNorm and GELU kernels. */
+import { tf } from '../tf.js';
+import type { NativeAddon } from './addon.js';
+import { BIN, UN } from './addon.js';
+import { allocF32, attr, f32, input, sizeOf, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
+
+export function binary(addon: NativeAddon, op: number): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const a = input(args, 'a');
+    const b = input(args, 'b');
+    const av = f32(backend, a);
+    const bv = f32(backend, b);
+    if (!av || !bv || !a || !b) return null;
+    let outShape: number[];
+    try {
+      outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    } catch {
+      return null; // the original kernel reports the shape error
+    }
+    const out = allocF32(sizeOf(outShape));
+    addon.binary(op, av, a.shape, bv, b.shape, out, outShape);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+}
+
+export function unary(addon: NativeAddon, op: number, alphaAttr?: string, alphaDefault = 0): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'x');
+    const xv = f32(backend, x);
+    if (!xv || !x) return null;
+    const alpha = alphaAttr ? Number(attr<number | undefined>(args, alphaAttr) ?? alphaDefault) : 0;
+    const out = allocF32(xv.length);
+    addon.unary(op, xv, out, alpha);
+    return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+export function softmax(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'logits');
+    const xv = f32(backend, x);
+    if (!xv || !x || x.shape.length === 0) return null;
+    const rank = x.shape.length;
+    const dim = Number(attr<number>(args, 'dim'));
+    if (dim !== -1 && dim !== rank - 1) return null;
+    const cols = x.shape[rank - 1]!;
+    const out = allocF32(xv.length);
+    addon.softmax(xv, out, cols === 0 ? 0 : xv.length / cols, cols);
+    return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+export function addN(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const list = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
+    if (list.length === 0) return null;
+    const shape = list[0]!.shape;
+    const vals: Float32Array[] = [];
+    for (const t of list) {
+      const v = f32(backend, t);
+      if (!v || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) return null;
+      vals.push(v);
+    }
+    const out = allocF32(vals[0]!.length);
+    addon.addN(vals, out);
+    return backend.makeTensorInfo(shape.slice(), 'float32', out);
+  };
+}
+
+// ---- paperlab's fused kernels (registered under their own names, used by src/core/ops.ts) ----
+export const LAYER_NORM = 'PaperlabLayerNorm';
+export const LAYER_NORM_GRAD = 'PaperlabLayerNormGrad';
+export const GELU = 'PaperlabGelu';
+export const GELU_GRAD = 'PaperlabGeluGrad';
+
+/** inputs {x, gamma, beta}, attrs {eps} → [y, mean, rstd] (mean/rstd: one per row of the last axis). */
+export function layerNormKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'x');
+    const gamma = input(args, 'gamma');
+    const beta = input(args, 'beta');
+    const xv = f32(backend, x);
+    const gv = f32(backend, gamma);
+    const bv = f32(backend, beta);
+    if (!x || !xv || !gv || !bv || x.shape.length === 0) throw new Error('PaperlabLayerNorm: needs float32 x, gamma, beta');
+    const cols = x.shape[x.shape.length - 1]!;
+    const rows = cols === 0 ? 0 : xv.length / cols;
+    const y = allocF32(xv.length);
+    const mean = allocF32(rows);
+    const rstd = allocF32(rows);
+    addon.layerNorm(xv, gv, bv, y, mean, rstd, rows, cols, Number(attr<number>(args, 'eps')));
+    const statShape = [...x.shape.slice(0, -1), 1];
+    return [
+      backend.makeTensorInfo(x.shape.slice(), 'float32', y),
+      backend.makeTensorInfo(statShape, 'float32', mean),
+      backend.makeTensorInfo(statShape, 'float32', rstd),
+    ];
+  };
+}
+
+/** inputs {dy, x, gamma, mean, rstd} → [dx, dgamma, dbeta] (dgamma/dbeta shaped like gamma). */
+export function layerNormGradKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'x');
+    const gamma = input(args, 'gamma');
+    const vals = ['dy', 'x', 'gamma', 'mean', 'rstd'].map((n) => f32(backend, input(args, n)));
+    if (!x || !gamma || vals.some((v) => !v)) throw new Error('PaperlabLayerNormGrad: needs float32 inputs');
+    const [dy, xv, gv, mv, rv] = vals as Float32Array[];
+    const cols = x.shape[x.shape.length - 1]!;
+    const rows = cols === 0 ? 0 : xv!.length / cols;
+    const dx = allocF32(xv!.length);
+    const dg = allocF32(cols);
+    const db = allocF32(cols);
+    addon.layerNormGrad(dy!, xv!, gv!, mv!, rv!, dx, dg, db, rows, cols);
+    return [
+      backend.makeTensorInfo(x.shape.slice(), 'float32', dx),
+      backend.makeTensorInfo(gamma.shape.slice(), 'float32', dg),
+      backend.makeTensorInfo(gamma.shape.slice(), 'float32', db),
+    ];
+  };
+}
+
+export function geluKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'x');
+    const xv = f32(backend, x);
+    if (!x || !xv) throw new Error('PaperlabGelu: needs a float32 x');
+    const out = allocF32(xv.length);
+    addon.unary(UN.Gelu, xv, out, 0);
+    return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+export function geluGradKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'x');
+    const xv = f32(backend, x);
+    const dyv = f32(backend, input(args, 'dy'));
+    if (!x || !xv || !dyv) throw new Error('PaperlabGeluGrad: needs float32 dy and x');
+    const out = allocF32(xv.length);
+    addon.geluGrad(dyv, xv, out);
+    return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+export const BINARY_KERNELS: Array<[string, number]> = [
+  ['Add', BIN.Add], ['Sub', BIN.Sub], ['Multiply', BIN.Multiply], ['RealDiv', BIN.RealDiv], ['Maximum', BIN.Maximum],
+  ['Minimum', BIN.Minimum], ['SquaredDifference', BIN.SquaredDifference], ['Pow', BIN.Pow],
+];
+
+export const UNARY_KERNELS: Array<[string, number, string?, number?]> = [
+  ['Exp', UN.Exp], ['Log', UN.Log], ['Tanh', UN.Tanh], ['Sigmoid', UN.Sigmoid], ['Relu', UN.Relu], ['Relu6', UN.Relu6],
+  ['Sqrt', UN.Sqrt], ['Rsqrt', UN.Rsqrt], ['Square', UN.Square], ['Neg', UN.Neg], ['Abs', UN.Abs], ['Elu', UN.Elu],
+  ['LeakyRelu', UN.LeakyRelu, 'alpha', 0.2], ['Reciprocal', UN.Reciprocal], ['Step', UN.Step, 'alpha', 0],
+];
