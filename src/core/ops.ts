@@ -1,11 +1,20 @@
 /**
- * paperlab's shared ops. LayerNorm and GELU appear in every transformer block; the native-kernels
- * work replaces these bodies with fused kernels (with custom gradients) when the addon is active.
+ * paperlab's shared ops. LayerNorm and GELU appear in every transformer block: when the native
+ * kernels are active (cpu backend, addon built) they run as fused kernels with custom gradients
+ * (one pass forward, one pass backward, gradients to x, gamma and beta); otherwise as the plain tf
+ * composition below, which is also the reference the tests compare against.
  */
 import { tf, type Tensor } from './tf.js';
+import { fusedKernelReady, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels/index.js';
 
-/** LayerNorm over the last axis: (x − mean)/√(var + eps) · gamma + beta. */
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+type Save = (tensors: Tensor[]) => void;
+
+function run(name: string, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
+}
+
+function layerNormPlain(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const { mean, variance } = tf.moments(x, axis, true);
@@ -13,8 +22,38 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   });
 }
 
-/** GELU, tanh approximation (GPT-2/nanoGPT): 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
-export function gelu(x: Tensor): Tensor {
+function layerNormFused(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+  // gamma and beta are explicit inputs of customGrad: a variable captured inside would get no gradient
+  const f = tf.customGrad(((xi: Tensor, g: Tensor, b: Tensor, save: Save) => {
+    const [y, mean, rstd] = run(LAYER_NORM, { x: xi, gamma: g, beta: b }, { eps });
+    save([xi, g, mean!, rstd!]);
+    return {
+      value: y!,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs, gs, m, r] = saved;
+        return run(LAYER_NORM_GRAD, { dy, x: xs!, gamma: gs!, mean: m!, rstd: r! });
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, gamma, beta);
+}
+
+/** LayerNorm over the last axis: (x − mean)/√(var + eps) · gamma + beta. */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const C = x.shape[x.rank - 1];
+  if (
+    x.rank >= 1 && C !== undefined && C > 0 && x.size > 0 &&
+    x.dtype === 'float32' && gamma.dtype === 'float32' && beta.dtype === 'float32' &&
+    gamma.size === C && beta.size === C && gamma.rank <= x.rank && beta.rank <= x.rank &&
+    gamma.shape[gamma.rank - 1] === C && beta.shape[beta.rank - 1] === C &&
+    fusedKernelReady(LAYER_NORM)
+  ) {
+    return layerNormFused(x, gamma, beta, eps);
+  }
+  return layerNormPlain(x, gamma, beta, eps);
+}
+
+function geluPlain(x: Tensor): Tensor {
   return tf.tidy(() => {
     const c = Math.sqrt(2 / Math.PI);
     const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), c);
@@ -22,13 +61,32 @@ export function gelu(x: Tensor): Tensor {
   });
 }
 
-/** Dense layer on the last axis via a 2-D matmul (tfjs's matMul gradient does not reduce broadcast batch dims). */
+const geluFused = tf.customGrad(((x: Tensor, save: Save) => {
+  const [y] = run(GELU, { x });
+  save([x]);
+  return {
+    value: y!,
+    gradFunc: (dy: Tensor, saved: Tensor[]) => run(GELU_GRAD, { dy, x: saved[0]! })[0]!,
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** GELU, tanh approximation (GPT-2/nanoGPT): 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function gelu(x: Tensor): Tensor {
+  if (x.dtype === 'float32' && x.size > 0 && fusedKernelReady(GELU)) return geluFused(x);
+  return geluPlain(x);
+}
+
+/**
+ * Dense layer on the last axis via a 2-D matmul (tfjs's matMul gradient does not reduce broadcast
+ * batch dims); with a bias it is one fused matmul + bias kernel.
+ */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   return tf.tidy(() => {
     const shape = x.shape;
     const din = shape[shape.length - 1]!;
     const dout = w.shape[1]!;
-    const y2 = b ? tf.add(tf.matMul(tf.reshape(x, [-1, din]), w), b) : tf.matMul(tf.reshape(x, [-1, din]), w);
+    const x2 = tf.reshape(x, [-1, din]) as tf.Tensor2D;
+    const y2 = b ? tf.fused.matMul({ a: x2, b: w as tf.Tensor2D, bias: b }) : tf.matMul(x2, w as tf.Tensor2D);
     return tf.reshape(y2, [...shape.slice(0, -1), dout]);
   });
 }
