@@ -1,0 +1,210 @@
+/**
+ * paperlab's fused ops (layerNorm, gelu, linear): forward against double-precision references,
+ * gradients against central finite differences of those references, and the native path against
+ * the plain tf composition (the fallback) in the same process, including gradients that reach
+ * tf.Variables through tf.variableGrads.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { initEngine } from '../src/core/engine.js';
+import { tf, type Tensor } from '../src/core/tf.js';
+import { Rng } from '../src/core/rng.js';
+import { gelu, layerNorm, linear } from '../src/core/ops.js';
+import { loadAddon } from '../src/core/native.js';
+import { registerNativeKernels, unregisterNativeKernels, nativeKernelStats } from '../src/core/kernels/index.js';
+
+process.env.PAPERLAB_NATIVE_STRICT = '1';
+const engine = await initEngine({ backend: 'cpu', seed: 0 });
+const NATIVE = engine.native.active;
+const rng = new Rng(77);
+
+function close(got: ArrayLike<number>, ref: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-5): void {
+  assert.equal(got.length, ref.length, `${what}: length`);
+  for (let i = 0; i < ref.length; i++) {
+    assert.ok(Math.abs(got[i]! - ref[i]!) <= atol + rtol * Math.abs(ref[i]!), `${what}[${i}]: got ${got[i]}, want ${ref[i]}`);
+  }
+}
+const vals = (t: Tensor): Float32Array => t.dataSync() as Float32Array;
+const randT = (shape: number[], lo = -1, hi = 1): Tensor => tf.tensor(rng.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi), shape);
+
+/** Runs f with tfjs's own kernels (plain composition path), then restores the native kernels. */
+function plain<T>(f: () => T): T {
+  if (!NATIVE) return f();
+  unregisterNativeKernels();
+  try {
+    return f();
+  } finally {
+    registerNativeKernels(loadAddon().addon);
+  }
+}
+
+/** Central differences of a double-precision scalar function at p (all coordinates). */
+function numGrad(f: (p: Float64Array) => number, p: Float64Array, h = 1e-5): Float64Array {
+  const g = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i]!;
+    p[i] = v + h;
+    const up = f(p);
+    p[i] = v - h;
+    const dn = f(p);
+    p[i] = v;
+    g[i] = (up - dn) / (2 * h);
+  }
+  return g;
+}
+
+// double-precision references
+function refLayerNorm(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, C: number, eps: number): Float64Array {
+  const y = new Float64Array(x.length);
+  for (let r = 0; r * C < x.length; r++) {
+    let m = 0;
+    for (let j = 0; j < C; j++) m += x[r * C + j]!;
+    m /= C;
+    let v = 0;
+    for (let j = 0; j < C; j++) v += (x[r * C + j]! - m) ** 2;
+    v /= C;
+    const s = 1 / Math.sqrt(v + eps);
+    for (let j = 0; j < C; j++) y[r * C + j] = (x[r * C + j]! - m) * s * g[j]! + b[j]!;
+  }
+  return y;
+}
+const refGelu = (v: number): number => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+
+describe('layerNorm', () => {
+  for (const shape of [[2, 7, 16], [5, 129], [3, 1], [1, 1, 4], [64, 128]]) {
+    it(`forward and gradients, shape ${JSON.stringify(shape)}`, () => {
+      const C = shape[shape.length - 1]!;
+      const x = randT(shape, -2, 3);
+      const g = randT([C], 0.5, 1.5);
+      const b = randT([C]);
+      const R = randT(shape);
+      const before = nativeKernelStats.get('PaperlabLayerNorm')?.native ?? 0;
+      const y = layerNorm(x, g, b);
+      if (NATIVE) assert.ok((nativeKernelStats.get('PaperlabLayerNorm')?.native ?? 0) > before, 'fused kernel ran');
+      assert.deepEqual(y.shape, shape);
+      close(vals(y), refLayerNorm(vals(x), vals(g), vals(b), C, 1e-5), 'layerNorm', 1e-5, 2e-5);
+      const [gx, gg, gb] = tf.grads((a: Tensor, c: Tensor, d: Tensor) => tf.sum(tf.mul(layerNorm(a, c, d), R)))([x, g, b]);
+      assert.deepEqual(gg!.shape, [C]);
+      const n = x.size;
+      if (n > 512) {
+        // big case: compare with the plain tf composition instead of finite differences
+        const [px, pg, pb] = plain(() => tf.grads((a: Tensor, c: Tensor, d: Tensor) => tf.sum(tf.mul(layerNorm(a, c, d), R)))([x, g, b]));
+        close(vals(gx!), vals(px!), 'dx vs plain', 1e-4, 1e-4);
+        close(vals(gg!), vals(pg!), 'dgamma vs plain', 1e-4, 1e-3);
+        close(vals(gb!), vals(pb!), 'dbeta vs plain', 1e-4, 1e-3);
+        return;
+      }
+      const rv = Float64Array.from(vals(R));
+      const p = Float64Array.from([...vals(x), ...vals(g), ...vals(b)]);
+      const loss = (q: Float64Array): number => {
+        const yy = refLayerNorm(q.subarray(0, n), q.subarray(n, n + C), q.subarray(n + C), C, 1e-5);
+        let s = 0;
+        for (let i = 0; i < n; i++) s += yy[i]! * rv[i]!;
+        return s;
+      };
+      const ng = numGrad(loss, p);
+      close(vals(gx!), ng.subarray(0, n), 'dx', 2e-3, 2e-4);
+      close(vals(gg!), ng.subarray(n, n + C), 'dgamma', 2e-3, 2e-4);
+      close(vals(gb!), ng.subarray(n + C), 'dbeta', 2e-3, 2e-4);
+    });
+  }
+  it('gradients reach tf.Variables (gamma, beta passed as customGrad inputs)', () => {
+    const x = randT([4, 6, 8]);
+    const g = tf.variable(randT([8], 0.5, 1.5), true, 'ln_test_g');
+    const b = tf.variable(randT([8]), true, 'ln_test_b');
+    const R = randT([4, 6, 8]);
+    const f = (): tf.Scalar => tf.sum(tf.mul(layerNorm(x, g, b), R));
+    const got = tf.variableGrads(f, [g, b]);
+    const ref = plain(() => tf.variableGrads(f, [g, b]));
+    close(vals(got.grads[g.name]!), vals(ref.grads[g.name]!), 'variable dgamma', 1e-4, 1e-4);
+    close(vals(got.grads[b.name]!), vals(ref.grads[b.name]!), 'variable dbeta', 1e-4, 1e-4);
+    g.dispose();
+    b.dispose();
+  });
+  it('leaks no tensors', () => {
+    const x = randT([3, 5]);
+    const g = randT([5]);
+    const b = randT([5]);
+    const n0 = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.grads((a: Tensor, c: Tensor, d: Tensor) => tf.sum(layerNorm(a, c, d)))([x, g, b]);
+    });
+    layerNorm(x, g, b).dispose();
+    assert.equal(tf.memory().numTensors, n0);
+  });
+  it('an int32 or odd-shaped gamma uses the plain composition', () => {
+    const x = randT([2, 3, 4]);
+    const y = layerNorm(x, tf.ones([1, 4]), tf.zeros([4]));
+    close(vals(y), refLayerNorm(vals(x), [1, 1, 1, 1], [0, 0, 0, 0], 4, 1e-5), 'rank-2 gamma', 1e-5, 2e-5);
+  });
+});
+
+describe('gelu', () => {
+  it('forward, including large |x|', () => {
+    const v = Float32Array.from([...rng.uniformArray(5000, -6, 6), 0, -0, 10, -10, 20, -20, 50, -50]);
+    const y = gelu(tf.tensor1d(v));
+    close(vals(y), Array.from(v, refGelu), 'gelu', 1e-5, 1e-6);
+  });
+  it('gradient against finite differences and the plain composition', () => {
+    const x = randT([3, 40], -4, 4);
+    const R = randT([3, 40]);
+    const gx = tf.grad((a: Tensor) => tf.sum(tf.mul(gelu(a), R)))(x);
+    const rv = vals(R);
+    const ng = numGrad((q) => q.reduce((s, v, i) => s + refGelu(v) * rv[i]!, 0), Float64Array.from(vals(x)));
+    close(vals(gx), ng, 'gelu grad', 1e-4, 1e-5);
+    const px = plain(() => tf.grad((a: Tensor) => tf.sum(tf.mul(gelu(a), R)))(x));
+    close(vals(gx), vals(px), 'gelu grad vs plain', 1e-4, 1e-5);
+  });
+});
+
+describe('linear and a pre-LN transformer MLP block', () => {
+  it('linear with and without bias, forward and gradients', () => {
+    const x = randT([2, 5, 6]);
+    const w = randT([6, 3]);
+    const b = randT([3]);
+    const R = randT([2, 5, 3]);
+    for (const bias of [b, undefined]) {
+      const y = linear(x, w, bias);
+      assert.deepEqual(y.shape, [2, 5, 3]);
+      const xv = vals(x);
+      const wv = vals(w);
+      const ref = new Float64Array(30);
+      for (let r = 0; r < 10; r++)
+        for (let j = 0; j < 3; j++) {
+          let s = bias ? vals(b)[j]! : 0;
+          for (let k = 0; k < 6; k++) s += xv[r * 6 + k]! * wv[k * 3 + j]!;
+          ref[r * 3 + j] = s;
+        }
+      close(vals(y), ref, 'linear');
+    }
+    const [gx, gw, gb] = tf.grads((a: Tensor, c: Tensor, d: Tensor) => tf.sum(tf.mul(linear(a, c, d), R)))([x, w, b]);
+    const [px, pw, pb] = plain(() => tf.grads((a: Tensor, c: Tensor, d: Tensor) => tf.sum(tf.mul(linear(a, c, d), R)))([x, w, b]));
+    close(vals(gx!), vals(px!), 'dx');
+    close(vals(gw!), vals(pw!), 'dw');
+    close(vals(gb!), vals(pb!), 'db');
+  });
+  it('native and plain paths agree on every variable gradient', () => {
+    const C = 32;
+    const vars = {
+      g: tf.variable(randT([C], 0.8, 1.2), true, 'blk_g'),
+      b: tf.variable(randT([C], -0.1, 0.1), true, 'blk_b'),
+      w1: tf.variable(randT([C, 4 * C], -0.2, 0.2), true, 'blk_w1'),
+      b1: tf.variable(randT([4 * C], -0.1, 0.1), true, 'blk_b1'),
+      w2: tf.variable(randT([4 * C, C], -0.2, 0.2), true, 'blk_w2'),
+      b2: tf.variable(randT([C], -0.1, 0.1), true, 'blk_b2'),
+    };
+    const x = randT([4, 9, C]);
+    const target = randT([4, 9, C]);
+    const loss = (): tf.Scalar =>
+      tf.tidy(() => {
+        const h = linear(gelu(linear(layerNorm(x, vars.g, vars.b), vars.w1, vars.b1)), vars.w2, vars.b2);
+        return tf.mean(tf.square(tf.sub(tf.add(x, h), target))) as tf.Scalar;
+      });
+    const list = Object.values(vars);
+    const got = tf.variableGrads(loss, list);
+    const ref = plain(() => tf.variableGrads(loss, list));
+    close([got.value.dataSync()[0]!], [ref.value.dataSync()[0]!], 'loss', 1e-5, 1e-6);
+    for (const v of list) close(vals(got.grads[v.name]!), vals(ref.grads[v.name]!), `grad ${v.name}`, 1e-3, 1e-5);
+    list.forEach((v) => v.dispose());
+  });
+});
