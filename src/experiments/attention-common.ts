@@ -183,7 +183,7 @@ export function crossoverLength(ns: number[], full: Array<number | null>, kind: 
       const n = Math.round(b.n * Math.exp(x));
       return { n, how: 'extrapolated', text: `at no length measured; power laws fitted at n = ${a.n}, ${b.n} (full n^${pf.toFixed(2)}, this kind n^${pk.toFixed(2)}) meet at n ≈ ${n}` };
     }
-    return { n: null, how: 'none', text: `at no length measured, and its time grows as fast as full attention's (n^${pk.toFixed(2)} vs n^${pf.toFixed(2)})` };
+    return { n: null, how: 'none', text: `at no length measured, and its time grows at least as fast as full attention's between n = ${a.n} and ${b.n} (this kind n^${pk.toFixed(2)}, full n^${pf.toFixed(2)})` };
   }
   return { n: null, how: 'none', text: 'at no length measured (too few lengths to extrapolate)' };
 }
