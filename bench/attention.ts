@@ -94,11 +94,11 @@ export const attentionBench: Benchmark<AttentionBenchResult> = {
     const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
     const lines = [
       `attention: batch ${r.settings.batch}, ${r.settings.heads} heads × dHead ${r.settings.dHead}, ${r.settings.causal ? 'causal' : 'non-causal'} (Linformer always non-causal), median of ${r.settings.repeats}; backend ${r.backend}${r.native ? ' + native kernels' : ''}`,
-      `${'kind'.padEnd(10)} ${'seq'.padStart(6)} ${'fwd ms'.padStart(9)} ${'fwd+bwd ms'.padStart(11)} ${'peak MiB'.padStart(9)}  settings`,
+      `${'kind'.padEnd(10)} ${'seq'.padStart(6)} ${'fwd ms'.padStart(9)} ${'fwd+bwd ms'.padStart(11)} ${'(cpu ms)'.padStart(9)} ${'peak MiB'.padStart(9)}  settings`,
     ];
     for (const m of r.rows) {
       const s = Object.entries(m.settings).map(([k, v]) => `${k}=${v}`).join(' ');
-      lines.push(`${m.kind.padEnd(10)} ${String(m.seqLen).padStart(6)} ${m.forwardMs.toFixed(1).padStart(9)} ${m.forwardBackwardMs.toFixed(1).padStart(11)} ${mb(m.peakBytes).padStart(9)}  ${s}`);
+      lines.push(`${m.kind.padEnd(10)} ${String(m.seqLen).padStart(6)} ${m.forwardMs.toFixed(1).padStart(9)} ${m.forwardBackwardMs.toFixed(1).padStart(11)} ${m.forwardBackwardCpuMs.toFixed(0).padStart(9)} ${mb(m.peakBytes).padStart(9)}  ${s}`);
     }
     for (const s of r.skipped) lines.push(`${s.kind.padEnd(10)} ${String(s.seqLen).padStart(6)}  skipped: ${s.reason}`);
     return lines.join('\n');

@@ -51,6 +51,11 @@ export interface Measurement {
   causal: boolean;
   forwardMs: number;
   forwardBackwardMs: number;
+  /**
+   * CPU time of forward+backward (this process, all threads; median). Steadier than wall time on
+   * a shared machine; above the wall time when kernels run multithreaded.
+   */
+  forwardBackwardCpuMs: number;
   /** Peak bytes of tensors allocated by one forward+backward pass, inputs excluded. */
   peakBytes: number;
   /** The kind-specific settings used. */
@@ -141,13 +146,17 @@ export async function measureAttention(o: MeasureOptions): Promise<Measurement> 
     for (let i = 0; i < warmup; i++) await both();
     const fwd: number[] = [];
     const fb: number[] = [];
+    const fbCpu: number[] = [];
     for (let i = 0; i < repeats; i++) {
       let t = performance.now();
       await forward();
       fwd.push(performance.now() - t);
       t = performance.now();
+      const c0 = process.cpuUsage();
       await both();
       fb.push(performance.now() - t);
+      const c = process.cpuUsage(c0);
+      fbCpu.push((c.user + c.system) / 1000);
     }
     const before = tf.memory().numBytes;
     const info = await tf.profile(() => {
@@ -164,6 +173,7 @@ export async function measureAttention(o: MeasureOptions): Promise<Measurement> 
       causal,
       forwardMs: median(fwd),
       forwardBackwardMs: median(fb),
+      forwardBackwardCpuMs: median(fbCpu),
       peakBytes: Math.max(0, info.peakBytes - before),
       settings,
     };
