@@ -22,6 +22,7 @@ import {
   linearAttention,
   linearAttentionStep,
   linformerAttention,
+  measureAttention,
   linformerProjection,
   lshAttention,
   lshAttentionWithBuckets,
@@ -384,4 +385,20 @@ test('bad options and inputs give PaperlabErrors that name the argument', () => 
   throwsPaperlab(() => fullAttention(q, q, v, { mask: tf.ones([1, 7]) }), 'mask');
   throwsPaperlab(() => fullAttention(tf.ones([2, 8, 4]) as unknown as tf.Tensor4D, q, v), 'q', /rank 4/);
   tf.dispose([q, v, k3, nan]);
+});
+
+test('measureAttention: peak memory of a forward+backward pass grows ~n² for full attention and ~n for the others', async () => {
+  for (const kind of ['full', 'lsh', 'linformer', 'linear', 'performer'] as const) {
+    const peaks: number[] = [];
+    for (const seqLen of [64, 128, 256]) {
+      const m = await measureAttention({ kind, seqLen, heads: 1, dHead: 8, repeats: 1, warmup: 0, bucketSize: 16, nHashes: 2, k: 16, nbFeatures: 16 });
+      assert.ok(m.forwardMs >= 0 && m.forwardBackwardMs >= 0 && m.peakBytes > 0 && m.seqLen === seqLen);
+      peaks.push(m.peakBytes);
+    }
+    const growth = [peaks[1]! / peaks[0]!, peaks[2]! / peaks[1]!];
+    for (const g of growth) {
+      if (kind === 'full') assert.ok(g > 3.2, `full: ×${g.toFixed(2)} per doubling`);
+      else assert.ok(g > 1.8 && g < 2.2, `${kind}: ×${g.toFixed(2)} per doubling`);
+    }
+  }
 });
