@@ -262,6 +262,12 @@ test('black-box statistic: Student-t prediction formula; a model preferring mark
   };
   const hit = blackBoxTest(byBrightness, probe);
   assert.ok(hit.gap > 0 && hit.log10p < -3, `gap ${hit.gap}, log10 p ${hit.log10p}`);
+  // One class present: the Fisher combination is that class's own test, equal to the pooled one.
+  assert.equal(hit.classLog10p[1], null);
+  assert.ok(Math.abs(hit.log10p - hit.classLog10p[0]!) < 1e-12 && Math.abs(hit.log10p - hit.pooledLog10p) < 1e-12);
+  // A classifier blind to the pixels gives identical losses: no evidence.
+  const blind: Classifier = { numClasses: 2, logits: (x) => tf.zeros([x.shape[0], 2]) };
+  assert.ok(blackBoxTest(blind, probe).log10p > -0.5);
   tf.dispose([base, probe.marked, ...probe.controls]);
 });
 

@@ -26,7 +26,7 @@ const USAGE = `Usage: paperlab radioactive <train|mark|detect> [options]
   train   --images DATA --out NET [--labels Y.npy] [--arch mlp|patch|cnn] [--feature-dim 64]
           [--hidden N] [--epochs 5] [--batch-size 128] [--lr 0.003] [--seed 0]
   mark    --images DATA --net NET --carriers C.npy --out OUT [--labels Y.npy] [--seed 0]
-          [--radius 10] [--iterations 60] [--lr 0.01] [--lambda-ft 0.5] [--lambda-img 0.05] [--max-shift 2]
+          [--radius 10] [--iterations 60] [--lr 0.01] [--lambda-ft 0.5] [--lambda-img 0.05] [--max-shift 1]
           (C.npy is created from --seed when it does not exist: keep it secret, detection needs it)
   detect  --net NET --suspect NET2 --carriers C.npy --images HELDOUT [--alpha 0.01]
           [--black-box --labels Y.npy [--controls 8] + the mark options used for marking]
@@ -61,7 +61,7 @@ function markOptionsFrom(values: Values, seed: number): MarkOptions {
     lr: numOption(values.lr, 'lr', 0.01),
     lambdaFt: numOption(values['lambda-ft'], 'lambda-ft', 0.5),
     lambdaImg: numOption(values['lambda-img'], 'lambda-img', 0.05),
-    maxShift: intOption(values['max-shift'], 'max-shift', 2, 0),
+    maxShift: intOption(values['max-shift'], 'max-shift', 1, 0),
     rng: new Rng(seed).fork('mark'),
   };
   return o;
@@ -220,7 +220,8 @@ async function runDetect(argv: string[]): Promise<number> {
         values,
         { mode: 'black-box', ...r, alpha, flagged },
         `black box: loss gap (original − marked) ${r.gap.toFixed(4)} vs controls ${r.controlGaps.map((g) => g.toFixed(4)).join(' ')}\n` +
-          `  t = ${r.t.toFixed(2)} (${r.dof} dof), log10 p = ${r.log10p.toFixed(2)} → ${flagged ? `FLAGGED at α = ${alpha}` : `not flagged at α = ${alpha}`}`,
+          `  pooled t = ${r.t.toFixed(2)} (${r.dof} dof, log10 p ${r.pooledLog10p.toFixed(2)}); per class log10 p ${r.classLog10p.map((v) => (v === null ? '–' : v.toFixed(2))).join(' ')}\n` +
+          `  combined (Fisher over classes) log10 p = ${r.log10p.toFixed(2)} → ${flagged ? `FLAGGED at α = ${alpha}` : `not flagged at α = ${alpha}`}`,
       );
       return 0;
     }

@@ -11,7 +11,9 @@
  * of the same images marked with `controls` fresh random carriers the suspect cannot have seen.
  * Under H0 the true carriers are exchangeable with the controls, so the true gap is one more draw
  * from the controls' distribution: t = (g − mean_c)/(sd_c·√(1 + 1/M)) follows Student's t with
- * M − 1 degrees of freedom when the gaps are roughly normal (a prediction interval).
+ * M − 1 degrees of freedom when the gaps are roughly normal (a prediction interval). Each class has
+ * its own carrier (and its own control carriers), so the test is run per class — the classes'
+ * statistics are independent under H0 — and the per-class p-values are combined with Fisher.
  */
 import { tf } from '../core/tf.js';
 import { PaperlabError, check, checkInt, checkShape } from '../core/errors.js';
@@ -140,8 +142,14 @@ export interface BlackBoxResult {
   /** mean[loss(original) − loss(marked)]: positive when the suspect prefers the marked versions. */
   gap: number;
   controlGaps: number[];
+  /** Pooled over all images: t statistic, degrees of freedom and log10 p. */
   t: number;
   dof: number;
+  pooledLog10p: number;
+  /** Per class (null where the probe has fewer than 2 images of the class): t and log10 p. */
+  classT: Array<number | null>;
+  classLog10p: Array<number | null>;
+  /** Fisher's combination of the per-class p-values (the test's answer). */
   log10p: number;
 }
 
@@ -177,17 +185,35 @@ function mean(xs: Float64Array): number {
 
 /** Black-box test of one suspect with a prepared probe (only the suspect's logits are used). */
 export function blackBoxTest(suspect: Classifier, probe: BlackBoxProbe): BlackBoxResult {
-  const base = perExampleLoss(suspect, probe.originals, probe.labels);
+  const y = probe.labels;
+  const base = perExampleLoss(suspect, probe.originals, y);
+  const marked = perExampleLoss(suspect, probe.marked, y);
+  const controls = probe.controls.map((c) => perExampleLoss(suspect, c, y));
   const lossOriginal = mean(base);
-  const gapOf = (x: tf.Tensor4D): [number, number] => {
-    const l = perExampleLoss(suspect, x, probe.labels);
-    const lm = mean(l);
-    return [lossOriginal - lm, lm];
-  };
-  const [gap, lossMarked] = gapOf(probe.marked);
-  const controlGaps = probe.controls.map((c) => gapOf(c)[0]);
-  const st = lossGapStatistic(gap, controlGaps);
-  return { lossOriginal, lossMarked, gap, controlGaps, t: st.t, dof: st.dof, log10p: st.log10p };
+  const lossMarked = mean(marked);
+  const gapOver = (l: Float64Array, members: number[]): number => members.reduce((s, i) => s + base[i]! - l[i]!, 0) / members.length;
+  const all = Array.from(y, (_, i) => i);
+  const gap = gapOver(marked, all);
+  const controlGaps = controls.map((l) => gapOver(l, all));
+  const pooled = lossGapStatistic(gap, controlGaps);
+  const numClasses = Math.max(suspect.numClasses, ...Array.from(y, (v) => v + 1));
+  const classT: Array<number | null> = [];
+  const classLog10p: Array<number | null> = [];
+  const lnPs: number[] = [];
+  for (let k = 0; k < numClasses; k++) {
+    const members = all.filter((i) => y[i] === k);
+    if (members.length < 2) {
+      classT.push(null);
+      classLog10p.push(null);
+      continue;
+    }
+    const st = lossGapStatistic(gapOver(marked, members), controls.map((l) => gapOver(l, members)));
+    classT.push(st.t);
+    classLog10p.push(st.log10p);
+    lnPs.push(st.log10p * Math.LN10);
+  }
+  const log10p = lnPs.length ? toLog10(fisherCombineLog(lnPs)) : pooled.log10p;
+  return { lossOriginal, lossMarked, gap, controlGaps, t: pooled.t, dof: pooled.dof, pooledLog10p: pooled.log10p, classT, classLog10p, log10p };
 }
 
 export function disposeProbe(p: BlackBoxProbe): void {

@@ -27,7 +27,11 @@ export interface MarkOptions {
   lambdaFt?: number;
   /** Weight of the image penalty ‖x̃ − x‖². Default 0.05 (as the reference). */
   lambdaImg?: number;
-  /** Random shifts of up to this many pixels each iteration (the augmentation). Default 2; 0 = none. */
+  /**
+   * Random shifts of up to this many pixels each iteration (the augmentation; match it to how suspects
+   * are likely trained: shifts make marks robust but weaker for networks that are not shift-invariant).
+   * Default 1; 0 = none.
+   */
   maxShift?: number;
   /** Valid pixel range. Default [0, 1]. */
   range?: [number, number];
@@ -136,7 +140,7 @@ export async function markImages(
   const radius = o.radius ?? 10 / 255;
   const lambdaFt = o.lambdaFt ?? 0.5;
   const lambdaImg = o.lambdaImg ?? 0.05;
-  const maxShift = o.maxShift ?? 2;
+  const maxShift = o.maxShift ?? 1;
   const [lo, hi] = o.range ?? [0, 1];
   const levels = o.levels ?? 255;
   const roundEvery = o.roundEvery ?? 10;

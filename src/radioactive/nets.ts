@@ -210,6 +210,26 @@ export class ConvNet extends FeatureNet {
   }
 }
 
+/**
+ * A fresh linear head on another network's frozen features (the paper's easiest suspect: a logistic
+ * regression on the marking network's own features). Only the head is in `vars`, so training it
+ * leaves the base network untouched. Not saveable with saveNet (the base is not part of it).
+ */
+export class LinearProbe extends FeatureNet {
+  readonly base: FeatureClassifier;
+
+  constructor(base: FeatureNet, rng: Rng) {
+    super(base.config, rng);
+    this.base = base;
+    // Logistic regression starts from zero: no random component in the weights being tested.
+    this.vars.head_w!.assign(tf.zerosLike(this.vars.head_w!));
+  }
+
+  features(x: tf.Tensor4D): tf.Tensor2D {
+    return this.base.features(x);
+  }
+}
+
 /** Builds a network of `config.arch` with weights drawn from `rng`. */
 export function createNet(config: Partial<NetConfig> & Pick<NetConfig, 'inputShape' | 'numClasses'>, rng: Rng): FeatureNet {
   const cfg = defaultNetConfig(config);
@@ -340,6 +360,7 @@ const NET_KIND = 'paperlab-radioactive-net';
 
 /** Saves `net` (config + weights) as a paperlab checkpoint directory. */
 export async function saveNet(dir: string, net: FeatureNet, meta: Record<string, JsonValue> = {}): Promise<void> {
+  if (net instanceof LinearProbe) throw new PaperlabError('net', 'is a LinearProbe, whose frozen base network is not part of it', 'save the base network and the probe head separately');
   const config = net.config as unknown as JsonValue;
   await saveCheckpoint(dir, { step: 0, meta: { kind: NET_KIND, config, ...meta }, groups: { weights: await tensorsToGroup(net.vars) } });
 }
