@@ -78,6 +78,9 @@ test('assembleScaling: Table 3 ratios, out-of-memory labels, crossovers and a ve
     note: status === 'ok' ? '' : 'predicted peak 9 GiB > the 6 GiB budget',
     forwardMs: fwd,
     trainMs,
+    // CPU time: the wall-clock halved for full attention only, so the two clocks give different ratios
+    forwardCpuMs: fwd === null ? null : kind === 'full' ? fwd / 2 : fwd,
+    trainCpuMs: trainMs === null ? null : kind === 'full' ? trainMs / 2 : trainMs,
     trainPeakBytes: peak,
     forwardPeakBytes: peak === null ? null : peak / 2,
   });
@@ -94,26 +97,31 @@ test('assembleScaling: Table 3 ratios, out-of-memory labels, crossovers and a ve
     { id: 'linformer-128', kind: 'linformer' as const, k: 128, lra: 'linformer' as const, growth: 1 },
     { id: 'linear', kind: 'linear' as const, lra: 'linear' as const, growth: 1 },
   ];
-  const { table, crossovers, verdict } = assembleScaling(cells, lengths, kinds);
-  const sp512 = table.find((r) => r.label.startsWith('Linformer k=128 inference speed-up over full, n=512'))!;
+  const { table, crossovers, verdict } = assembleScaling(cells, lengths, kinds, 'wall');
+  const sp512 = table.find((r) => r.label.startsWith('Linformer k=128 inference speed-up over full (wall-clock), n=512'))!;
   assert.equal(sp512.ours, 3);
   assert.equal(sp512.paper, 1.5);
   const mem512 = table.find((r) => r.label.startsWith('Linformer k=128 inference memory saving over full, n=512'))!;
   assert.equal(mem512.ours, 4);
-  const sp1024 = table.find((r) => r.label.startsWith('Linformer k=128 inference speed-up over full, n=1024'))!;
+  const sp1024 = table.find((r) => r.label.startsWith('Linformer k=128 inference speed-up over full (wall-clock), n=1024'))!;
   assert.equal(sp1024.ours, null);
   assert.match(sp1024.label, /full: out of memory/);
-  const lra = table.find((r) => r.label.startsWith('linear training speed relative to full, n=1024'))!;
+  const lra = table.find((r) => r.label.startsWith('linear training speed relative to full (wall-clock), n=1024'))!;
   assert.equal(lra.ours, null);
   assert.ok(close(lra.paper as number, Number((LRA.linear.steps1k / LRA.transformer.steps1k).toPrecision(3))));
   assert.equal(crossovers['linformer-128']!.how, 'below range');
   assert.equal(crossovers.linear!.how, 'full unavailable');
   assert.equal(crossovers.linear!.n, 1024);
-  const raw = table.find((r) => r.label.startsWith('forward+backward time, full, n=1024'))!;
+  const raw = table.find((r) => r.label.startsWith('forward+backward wall-clock, full, n=1024'))!;
   assert.equal(raw.ours, null);
   assert.match(raw.label, /out of memory: predicted peak/);
   assert.match(verdict, /Linformer k=128 infers 3\.0× faster than full attention at n=512 \(Table 3: 1\.5×\)/);
   assert.match(verdict, /out of memory from n=1024/);
+  assert.match(verdict, /^Times are wall-clock/);
+  // the CPU clock: full attention's times halve, so Linformer's speed-up at 512 is 1.5×
+  const cpu = assembleScaling(cells, lengths, kinds, 'cpu');
+  assert.equal(cpu.table.find((r) => r.label.startsWith('Linformer k=128 inference speed-up over full (CPU time), n=512'))!.ours, 1.5);
+  assert.match(cpu.verdict, /^Times are process CPU time/);
 });
 
 test('reformer-duplication: paper values, table and verdict from given accuracies', () => {
@@ -124,12 +132,12 @@ test('reformer-duplication: paper values, table and verdict from given accuracie
   assert.equal(paperAccuracy(lsh('angular', 2), EVAL_COLS.find((c) => c.id === 'coset LSH-2')!), null);
   const acc = (v: number): Record<string, number | null> => Object.fromEntries(EVAL_COLS.map((c) => [c.id, v]));
   const results: RowResult[] = [
-    { row: FULL_ROW, stepsDone: 10, steps: 10, capped: false, trainSeconds: 1, msPerStep: 100, accuracy: acc(1) },
-    { row: lsh('angular', 4), stepsDone: 10, steps: 10, capped: false, trainSeconds: 4, msPerStep: 400, accuracy: { ...acc(0.9), 'coset LSH-8': null } },
-    { row: lsh('coset', 4), stepsDone: 10, steps: 10, capped: false, trainSeconds: 4, msPerStep: 380, accuracy: acc(0.95) },
+    { row: FULL_ROW, stepsDone: 10, steps: 10, capped: false, trainSeconds: 1, msPerStep: 100, cpuMsPerStep: 50, accuracy: acc(1) },
+    { row: lsh('angular', 4), stepsDone: 10, steps: 10, capped: false, trainSeconds: 4, msPerStep: 400, cpuMsPerStep: 150, accuracy: { ...acc(0.9), 'coset LSH-8': null } },
+    { row: lsh('coset', 4), stepsDone: 10, steps: 10, capped: false, trainSeconds: 4, msPerStep: 380, cpuMsPerStep: 140, accuracy: acc(0.95) },
   ];
   const table = duplicationTable(results);
-  assert.equal(table.length, 3 * EVAL_COLS.length + 3);
+  assert.equal(table.length, 3 * EVAL_COLS.length + 6);
   const row = table.find((r) => r.label === 'trained LSH-4 → evaluated LSH-8')!;
   assert.equal(row.ours, 90);
   assert.equal(row.paper, 100);
@@ -140,7 +148,7 @@ test('reformer-duplication: paper values, table and verdict from given accuracie
   assert.match(v, /full attention reaches 100\.0 % and LSH-4 training evaluated with LSH-4 90\.0 %/);
   assert.match(v, /a 10\.0-point loss/);
   assert.match(v, /coset LSH-4 95\.0 % vs LSH-4 90\.0 %/);
-  assert.match(v, /takes 4\.0× the time of a full-attention step/);
+  assert.match(v, /takes 3\.0× the CPU time of a full-attention step/);
   assert.doesNotMatch(v, /Caution/);
   const capped = duplicationVerdict(results.map((r) => ({ ...r, capped: true, stepsDone: 7 })), { length: 64, native: false });
   assert.match(capped, /stopped training at 7\/10 steps/);
@@ -154,7 +162,8 @@ test('attention-accuracy: gaps beside LRA/Linformer, equal-time quality, and the
     steps: 4,
     capped: false,
     trainSeconds: (4 * ms) / 1000,
-    msPerStep: ms,
+    msPerStep: 3 * ms,
+    cpuMsPerStep: ms,
     quality,
     history: [
       { step: 2, seconds: (2 * ms) / 1000, accuracy: quality / 2, bits: quality * 2 },
@@ -181,7 +190,7 @@ test('attention-accuracy: gaps beside LRA/Linformer, equal-time quality, and the
   assert.equal(acc.paper, LRA.transformer.accuracy);
   const bpc = table.find((r) => r.label.startsWith('bits per character added against full attention, linear'))!;
   assert.ok(close(bpc.ours as number, 0.3, 1e-6));
-  const speed = table.find((r) => r.label.startsWith('training speed relative to full, brown, linformer'))!;
+  const speed = table.find((r) => r.label.startsWith('training speed relative to full (CPU time), brown, linformer'))!;
   assert.equal(speed.ours, 2);
   // equal time = the fastest run's 0.2 s: linformer at its end, full only at step 2 (0.2 s)
   const eq = equalTimeQuality(runs);
@@ -315,7 +324,7 @@ async function runTiny(exp: Experiment, run: Experiment['run']): Promise<Record<
 test('tiny runs of the three experiments write schema-valid results with charts', async () => {
   await initEngine({ seed: 0 });
   const scaling = await runTiny(attentionScaling, (ctx) =>
-    runScaling(ctx, { lengths: [16, 32], batch: 1, heads: 1, dHead: 8, warmup: 0, repeats: 1, budgetSec: 60, pointCapSec: 30, memoryBudgetBytes: 2 ** 30 }),
+    runScaling(ctx, { lengths: [16, 32], batch: 1, heads: 1, dHead: 8, warmup: 0, repeats: 1, budgetSec: 60, pointCapSec: 30, memoryBudgetBytes: 2 ** 30, clock: 'cpu' }),
   );
   const cells = (scaling.metrics as { measurements: Cell[] }).measurements;
   assert.equal(cells.length, 2 * 7);
@@ -326,7 +335,7 @@ test('tiny runs of the three experiments write schema-valid results with charts'
   const dup = await runTiny(reformerDuplication, (ctx) =>
     runDuplication(ctx, { length: 16, vocab: 8, dModel: 16, heads: 2, dFF: 32, bucketSize: 4, batch: 4, steps: 2, lr: 1e-3, warmupSteps: 1, evalSequences: 4, rows: [FULL_ROW, lsh('angular', 1), lsh('coset', 1)], trainBudgetSec: 60, budgetSec: 120 }),
   );
-  assert.equal((dup.table as unknown[]).length, 3 * EVAL_COLS.length + 3);
+  assert.equal((dup.table as unknown[]).length, 3 * EVAL_COLS.length + 6);
   assert.equal((dup.metrics as { rows: Array<{ stepsDone: number }> }).rows.every((r) => r.stepsDone === 2), true);
 
   const task = { dModel: 16, heads: 2, depth: 1, dFF: 32, batch: 2, steps: 2, lr: 1e-3, warmupSteps: 1, evalBatches: 1, bucketSize: 4, nHashes: 1, linformerK: 4 };

@@ -356,6 +356,8 @@ export interface CappedTrainingResult {
   stepsDone: number;
   /** This run's own training seconds (evaluation excluded). */
   trainSeconds: number;
+  /** This run's process CPU seconds while training (all threads): stable on a shared machine. */
+  cpuSeconds: number;
   /** true when the time cap stopped the runs before `steps`. */
   capped: boolean;
   finalLoss: number;
@@ -372,7 +374,7 @@ export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): CappedTr
   checkInt(o.steps, 'steps', { min: 1 });
   const schedule = warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps, o.steps - 1), totalSteps: o.steps, minRatio: 0.1 });
   const opts = runs.map(() => new AdamW({ lr: o.lr }));
-  const out: CappedTrainingResult[] = runs.map(() => ({ stepsDone: 0, trainSeconds: 0, capped: false, finalLoss: Number.NaN, history: [] }));
+  const out: CappedTrainingResult[] = runs.map(() => ({ stepsDone: 0, trainSeconds: 0, cpuSeconds: 0, capped: false, finalLoss: Number.NaN, history: [] }));
   const every = Math.max(1, Math.ceil(o.steps / 5));
   let spent = 0;
   const evaluateAll = (step: number): void => {
@@ -384,10 +386,13 @@ export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): CappedTr
       if (spent >= o.maxSeconds) break;
       runs.forEach((r, i) => {
         const t = performance.now();
+        const u = process.cpuUsage();
         const res = trainStep(() => r.loss(s), r.vars, opts[i]!, { lr: schedule(s), clipNorm: o.clipNorm, step: s });
+        const du = process.cpuUsage(u);
         const dt = (performance.now() - t) / 1000;
         spent += dt;
         out[i]!.trainSeconds += dt;
+        out[i]!.cpuSeconds += (du.user + du.system) / 1e6;
         out[i]!.stepsDone = s + 1;
         out[i]!.finalLoss = res.loss;
       });

@@ -72,11 +72,16 @@ export interface ScalingSettings {
   pointCapSec: number;
   /** Peak tensor bytes one forward+backward pass may allocate. */
   memoryBudgetBytes: number;
+  /**
+   * Which time the ratios, crossovers and charts use: 'cpu' (process CPU time — stable on a shared,
+   * overloaded machine) or 'wall' (wall-clock — what an idle machine's user sees). Both are recorded.
+   */
+  clock: 'cpu' | 'wall';
 }
 
 const GiB = 2 ** 30;
-export const SCALING_QUICK: ScalingSettings = { lengths: [256, 512, 1024, 2048, 4096], batch: 1, heads: 4, dHead: 64, warmup: 1, repeats: 3, budgetSec: 210, pointCapSec: 40, memoryBudgetBytes: 1 * GiB };
-export const SCALING_FULL: ScalingSettings = { lengths: [256, 512, 1024, 2048, 4096, 8192, 16384], batch: 1, heads: 4, dHead: 64, warmup: 1, repeats: 5, budgetSec: 4 * 3600, pointCapSec: 900, memoryBudgetBytes: 6 * GiB };
+export const SCALING_QUICK: ScalingSettings = { lengths: [256, 512, 1024, 2048, 4096], batch: 1, heads: 4, dHead: 64, warmup: 1, repeats: 3, budgetSec: 210, pointCapSec: 40, memoryBudgetBytes: 1 * GiB, clock: 'cpu' };
+export const SCALING_FULL: ScalingSettings = { lengths: [256, 512, 1024, 2048, 4096, 8192, 16384], batch: 1, heads: 4, dHead: 64, warmup: 1, repeats: 5, budgetSec: 4 * 3600, pointCapSec: 900, memoryBudgetBytes: 6 * GiB, clock: 'cpu' };
 
 export type CellStatus = 'ok' | 'out of memory' | 'skipped (time cap)' | 'not applicable';
 
@@ -85,9 +90,12 @@ export interface Cell {
   n: number;
   status: CellStatus;
   note: string;
+  /** Fastest wall-clock forward / forward+backward of the repeats. */
   forwardMs: number | null;
-  /** Fastest forward+backward of the repeats (the reported time). */
   trainMs: number | null;
+  /** Least process CPU time of the repeats (the clock the ratios use by default: see ScalingSettings.clock). */
+  forwardCpuMs: number | null;
+  trainCpuMs: number | null;
   /** Median forward+backward of the repeats. */
   trainMedianMs?: number | null;
   trainPeakBytes: number | null;
@@ -95,9 +103,12 @@ export interface Cell {
 }
 
 export interface KindMeasurement {
-  /** Fastest of the repeats (contention on a shared machine only ever adds time). */
+  /** Fastest wall-clock of the repeats (contention on a shared machine only ever adds time). */
   forwardMs: number;
   trainMs: number;
+  /** Least process CPU time (all threads, user + system) of the repeats: the work done, which waiting for a busy CPU does not inflate. */
+  forwardCpuMs: number;
+  trainCpuMs: number;
   /** Median of the repeats, for comparison with the minimum. */
   forwardMedianMs: number;
   trainMedianMs: number;
@@ -163,12 +174,19 @@ export async function measureKind(spec: ScalingKind, n: number, s: Pick<ScalingS
     for (let i = 0; i < o.warmup; i++) both();
     const fwd: number[] = [];
     const fb: number[] = [];
+    const fwdCpu: number[] = [];
+    const fbCpu: number[] = [];
+    const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
     for (let i = 0; i < o.repeats; i++) {
       let t = performance.now();
+      let u = process.cpuUsage();
       forward();
+      fwdCpu.push(cpuMs(process.cpuUsage(u)));
       fwd.push(performance.now() - t);
       t = performance.now();
+      u = process.cpuUsage();
       both();
+      fbCpu.push(cpuMs(process.cpuUsage(u)));
       fb.push(performance.now() - t);
     }
     const before = tf.memory().numBytes;
@@ -177,6 +195,8 @@ export async function measureKind(spec: ScalingKind, n: number, s: Pick<ScalingS
     return {
       forwardMs: Math.min(...fwd),
       trainMs: Math.min(...fb),
+      forwardCpuMs: Math.min(...fwdCpu),
+      trainCpuMs: Math.min(...fbCpu),
       forwardMedianMs: median(fwd),
       trainMedianMs: median(fb),
       trainPeakBytes: Math.max(0, trainInfo.peakBytes - before),
@@ -193,7 +213,10 @@ function mib(bytes: number): number {
 }
 
 /** The table rows and verdict from measured cells (pure: exported for tests). */
-export function assembleScaling(cells: Cell[], lengths: number[], kinds: ScalingKind[] = SCALING_KINDS): { table: TableRow[]; crossovers: Record<string, Crossover>; verdict: string } {
+export function assembleScaling(cells: Cell[], lengths: number[], kinds: ScalingKind[] = SCALING_KINDS, clock: 'cpu' | 'wall' = 'cpu'): { table: TableRow[]; crossovers: Record<string, Crossover>; verdict: string } {
+  const tr = (c: Cell | undefined): number | null | undefined => (clock === 'cpu' ? c?.trainCpuMs : c?.trainMs);
+  const fw = (c: Cell | undefined): number | null | undefined => (clock === 'cpu' ? c?.forwardCpuMs : c?.forwardMs);
+  const clockName = clock === 'cpu' ? 'CPU time' : 'wall-clock';
   const at = (kind: string, n: number): Cell | undefined => cells.find((c) => c.kind === kind && c.n === n);
   const why = (c: Cell | undefined): string => (c ? (c.status === 'ok' ? '' : c.status) : 'not run');
   const table: TableRow[] = [];
@@ -203,9 +226,9 @@ export function assembleScaling(cells: Cell[], lengths: number[], kinds: Scaling
     const f = at('full', row.n);
     const l = at('linformer-128', row.n);
     const miss = [f && f.status !== 'ok' ? `full: ${why(f)}` : '', l && l.status !== 'ok' ? `Linformer: ${why(l)}` : '', !f || !l ? 'not run' : ''].filter(Boolean).join('; ');
-    const sp = ratio(f?.forwardMs, l?.forwardMs);
+    const sp = ratio(fw(f), fw(l));
     const mem = ratio(f?.forwardPeakBytes, l?.forwardPeakBytes);
-    table.push({ label: `Linformer k=128 inference speed-up over full, n=${row.n}${miss ? ` (${miss})` : ''}`, ours: sp === null ? null : sig(sp), paper: row.speedup, unit: '×' });
+    table.push({ label: `Linformer k=128 inference speed-up over full (${clockName}), n=${row.n}${miss ? ` (${miss})` : ''}`, ours: sp === null ? null : sig(sp), paper: row.speedup, unit: '×' });
     table.push({ label: `Linformer k=128 inference memory saving over full, n=${row.n}${miss ? ` (${miss})` : ''}`, ours: mem === null ? null : sig(mem), paper: row.memorySaving, unit: '×' });
   }
   // LRA training speed relative to the Transformer at 1K and 4K
@@ -214,15 +237,15 @@ export function assembleScaling(cells: Cell[], lengths: number[], kinds: Scaling
     for (const spec of kinds.filter((k) => k.lra)) {
       const f = at('full', n);
       const c = at(spec.id, n);
-      const r = ratio(f?.trainMs, c?.trainMs);
+      const r = ratio(tr(f), tr(c));
       const miss = [f && f.status !== 'ok' ? `full: ${why(f)}` : '', c && c.status !== 'ok' ? `${spec.id}: ${why(c)}` : '', !f || !c ? 'not run' : ''].filter(Boolean).join('; ');
       const paper = LRA[spec.lra!][key] / LRA.transformer[key];
-      table.push({ label: `${spec.id} training speed relative to full, n=${n} (LRA: ${spec.lra} vs Transformer steps/s)${miss ? ` (${miss})` : ''}`, ours: r === null ? null : sig(r), paper: sig(paper), unit: '×' });
+      table.push({ label: `${spec.id} training speed relative to full (${clockName}), n=${n} (LRA: ${spec.lra} vs Transformer steps/s)${miss ? ` (${miss})` : ''}`, ours: r === null ? null : sig(r), paper: sig(paper), unit: '×' });
     }
   }
   // crossover lengths (forward+backward)
   const crossovers: Record<string, Crossover> = {};
-  const fullTimes = lengths.map((n) => at('full', n)?.trainMs ?? null);
+  const fullTimes = lengths.map((n) => tr(at('full', n)) ?? null);
   const paperCross: Record<string, string> = {
     'lsh-1': '> 4096 (LRA); ~2048 (users)',
     'lsh-4': '> 4096 (LRA); ~2048 (users)',
@@ -232,25 +255,29 @@ export function assembleScaling(cells: Cell[], lengths: number[], kinds: Scaling
     performer: '≤ 1024 (LRA)',
   };
   for (const spec of kinds.filter((k) => k.id !== 'full')) {
-    const cx = crossoverLength(lengths, fullTimes, lengths.map((n) => at(spec.id, n)?.trainMs ?? null));
+    const cx = crossoverLength(lengths, fullTimes, lengths.map((n) => tr(at(spec.id, n)) ?? null));
     crossovers[spec.id] = cx;
-    table.push({ label: `crossover: ${spec.id} faster than full from n = … (forward+backward; ${cx.how})`, ours: cx.n, paper: paperCross[spec.id] ?? null, unit: 'tokens' });
+    table.push({ label: `crossover: ${spec.id} faster than full from n = … (forward+backward ${clockName}; ${cx.how})`, ours: cx.n, paper: paperCross[spec.id] ?? null, unit: 'tokens' });
   }
   // the raw measurements, with the reason wherever a length could not be run
   for (const n of lengths) {
     for (const spec of kinds) {
       const c = at(spec.id, n);
-      table.push({ label: `forward+backward time, ${spec.id}, n=${n}${c && c.status !== 'ok' ? ` — ${c.status}: ${c.note}` : !c ? ' — not run' : ''}`, ours: c?.trainMs === null || c?.trainMs === undefined ? null : sig(c.trainMs), paper: null, unit: 'ms' });
+      const t = tr(c);
+      table.push({ label: `forward+backward ${clockName}, ${spec.id}, n=${n}${c && c.status !== 'ok' ? ` — ${c.status}: ${c.note}` : !c ? ' — not run' : ''}`, ours: t === null || t === undefined ? null : sig(t), paper: null, unit: 'ms' });
     }
   }
-  return { table, crossovers, verdict: scalingVerdict(cells, lengths, crossovers) };
+  return { table, crossovers, verdict: scalingVerdict(cells, lengths, crossovers, clock) };
 }
 
-function scalingVerdict(cells: Cell[], lengths: number[], cx: Record<string, Crossover>): string {
+function scalingVerdict(cells: Cell[], lengths: number[], cx: Record<string, Crossover>, clock: 'cpu' | 'wall'): string {
   const ok = (kind: string, n: number): Cell | undefined => cells.find((c) => c.kind === kind && c.n === n && c.status === 'ok');
   const common = (kind: string): number[] => lengths.filter((n) => ok('full', n) && ok(kind, n));
-  const sp = (kind: string, n: number, field: 'trainMs' | 'forwardMs'): number => ok('full', n)![field]! / ok(kind, n)![field]!;
-  const parts: string[] = [];
+  const sp = (kind: string, n: number, pass: 'trainMs' | 'forwardMs'): number => {
+    const field = clock === 'wall' ? pass : pass === 'trainMs' ? 'trainCpuMs' : 'forwardCpuMs';
+    return ok('full', n)![field]! / ok(kind, n)![field]!;
+  };
+  const parts: string[] = [`Times are ${clock === 'cpu' ? 'process CPU time (the machine is shared)' : 'wall-clock'}.`];
   // doubt 1: Linformer's speed gain
   const lin = common('linformer-128');
   if (lin.length) {
@@ -307,7 +334,7 @@ export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<E
   let seed = ctx.rng.fork('inputs').nextU32();
   for (const n of s.lengths) {
     for (const spec of SCALING_KINDS) {
-      const base = { kind: spec.id, n, forwardMs: null, trainMs: null, trainPeakBytes: null, forwardPeakBytes: null };
+      const base = { kind: spec.id, n, forwardMs: null, trainMs: null, forwardCpuMs: null, trainCpuMs: null, trainPeakBytes: null, forwardPeakBytes: null };
       const stop = gaveUp.get(spec.id);
       if (stop) {
         cells.push({ ...base, ...stop });
@@ -342,10 +369,10 @@ export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<E
       seed = (seed + 1) >>> 0;
       try {
         const m = await measureKind(spec, n, s, { seed, warmup, repeats });
-        cells.push({ ...base, status: 'ok', note: cheap ? '' : 'timed once (expensive length)', forwardMs: sig(m.forwardMs, 4), trainMs: sig(m.trainMs, 4), trainMedianMs: sig(m.trainMedianMs, 4), trainPeakBytes: m.trainPeakBytes, forwardPeakBytes: m.forwardPeakBytes });
+        cells.push({ ...base, status: 'ok', note: cheap ? '' : 'timed once (expensive length)', forwardMs: sig(m.forwardMs, 4), trainMs: sig(m.trainMs, 4), forwardCpuMs: sig(m.forwardCpuMs, 4), trainCpuMs: sig(m.trainCpuMs, 4), trainMedianMs: sig(m.trainMedianMs, 4), trainPeakBytes: m.trainPeakBytes, forwardPeakBytes: m.forwardPeakBytes });
         pts.time.push({ n, v: m.trainMs });
         pts.mem.push({ n, v: m.trainPeakBytes });
-        ctx.log(`${spec.id} n=${n}: forward ${m.forwardMs.toFixed(1)} ms, forward+backward ${m.trainMs.toFixed(1)} ms (median ${m.trainMedianMs.toFixed(1)}), peak ${(m.trainPeakBytes / 2 ** 20).toFixed(1)} MiB (${deadline.elapsed().toFixed(0)} s)`);
+        ctx.log(`${spec.id} n=${n}: forward ${m.forwardMs.toFixed(1)} ms, forward+backward ${m.trainMs.toFixed(1)} ms (median ${m.trainMedianMs.toFixed(1)}, CPU ${m.trainCpuMs.toFixed(1)}), peak ${(m.trainPeakBytes / 2 ** 20).toFixed(1)} MiB (${deadline.elapsed().toFixed(0)} s)`);
       } catch (e) {
         if (!isOutOfMemory(e)) throw e;
         const note = `allocation failed: ${(e as Error).message.split('\n')[0]}`;
@@ -355,18 +382,19 @@ export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<E
       }
     }
   }
-  const { table, crossovers, verdict } = assembleScaling(cells, s.lengths);
-  const rows = cells.map((c) => ({ kind: c.kind, n: c.n, trainMs: c.trainMs, forwardMs: c.forwardMs, peakMiB: c.trainPeakBytes === null ? null : mib(c.trainPeakBytes), fwdPeakMiB: c.forwardPeakBytes === null ? null : mib(c.forwardPeakBytes) }));
+  const { table, crossovers, verdict } = assembleScaling(cells, s.lengths, SCALING_KINDS, s.clock);
+  const rows = cells.map((c) => ({ kind: c.kind, n: c.n, trainMs: c.trainMs, forwardMs: c.forwardMs, trainCpuMs: c.trainCpuMs, peakMiB: c.trainPeakBytes === null ? null : mib(c.trainPeakBytes), fwdPeakMiB: c.forwardPeakBytes === null ? null : mib(c.forwardPeakBytes) }));
   const speedRows = cells
     .filter((c) => c.kind !== 'full')
     .map((c) => {
       const f = cells.find((x) => x.kind === 'full' && x.n === c.n);
-      const r = ratio(f?.trainMs, c.trainMs);
+      const r = s.clock === 'cpu' ? ratio(f?.trainCpuMs, c.trainCpuMs) : ratio(f?.trainMs, c.trainMs);
       return { kind: c.kind, n: c.n, speedup: r === null ? null : sig(r) };
     });
   const engine = `${ctx.engine.backend}${ctx.engine.native.active ? ' + native kernels' : ' (tfjs kernels, native not active)'}`;
   const charts: ChartSpec[] = [
-    lineChart({ id: 'time-vs-n', title: `Attention forward+backward time vs length (${engine})`, alt: 'Milliseconds of one forward+backward pass of each attention kind against sequence length, both axes logarithmic; missing points are out of memory or over the time cap.', rows, x: 'n', y: 'trainMs', series: 'kind', xTitle: 'sequence length n', yTitle: 'forward+backward ms', logX: true, logY: true }),
+    lineChart({ id: 'time-vs-n', title: `Attention forward+backward ${s.clock === 'cpu' ? 'CPU time' : 'time'} vs length (${engine})`, alt: `${s.clock === 'cpu' ? 'Process CPU milliseconds' : 'Wall-clock milliseconds'} of one forward+backward pass of each attention kind against sequence length, both axes logarithmic; missing points are out of memory or over the time cap.`, rows, x: 'n', y: s.clock === 'cpu' ? 'trainCpuMs' : 'trainMs', series: 'kind', xTitle: 'sequence length n', yTitle: `forward+backward ms (${s.clock === 'cpu' ? 'CPU' : 'wall'})`, logX: true, logY: true }),
+    lineChart({ id: 'wall-time-vs-n', title: 'Attention forward+backward wall-clock vs length (shared machine: noisy)', alt: 'Fastest wall-clock milliseconds of one forward+backward pass against sequence length, both axes logarithmic.', rows, x: 'n', y: 'trainMs', series: 'kind', xTitle: 'sequence length n', yTitle: 'forward+backward ms (wall)', logX: true, logY: true }),
     lineChart({ id: 'memory-vs-n', title: 'Peak tensor memory of one forward+backward pass vs length', alt: 'Peak MiB allocated by one forward+backward pass of each attention kind against sequence length, both axes logarithmic.', rows, x: 'n', y: 'peakMiB', series: 'kind', xTitle: 'sequence length n', yTitle: 'peak MiB', logX: true, logY: true }),
     lineChart({ id: 'speedup-vs-n', title: 'Training-pass speed-up over full attention (above 1 = faster)', alt: 'Full attention time divided by each kind’s time against sequence length; the crossover is where a line passes 1.', rows: speedRows, x: 'n', y: 'speedup', series: 'kind', xTitle: 'sequence length n', yTitle: 'speed-up over full (×)', logX: true, logY: true }),
   ];
@@ -381,9 +409,10 @@ export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<E
     budgetSec: s.budgetSec,
     pointCapSec: s.pointCapSec,
     memoryBudgetGiB: s.memoryBudgetBytes / GiB,
+    clock: s.clock,
     kinds: SCALING_KINDS.map((k) => ({ id: k.id, kind: k.kind, ...(k.nHashes ? { nHashes: k.nHashes, bucketSize: k.bucketSize! } : {}), ...(k.k ? { k: k.k, sharing: 'headwise' } : {}), ...(k.kind === 'performer' ? { nbFeatures: defaultNbFeatures(s.dHead) } : {}) })),
     memoryMeasure: 'tf.profile peakBytes minus bytes held before (inputs excluded); training = one forward+backward, inference = one forward',
-    timeMeasure: 'fastest of the repeats (wall-clock ms; the machine is shared, contention only adds time); medians kept in metrics.measurements',
+    timeMeasure: 'least process CPU time (trainCpuMs) and fastest wall-clock (trainMs) of the repeats; medians of wall-clock kept in metrics.measurements',
     engine,
   };
   return {
