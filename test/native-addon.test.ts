@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initEngine } from '../src/core/engine.js';
 import { tf } from '../src/core/tf.js';
 import { loadAddon } from '../src/core/native.js';
-import { activeAddon, registerNativeKernels, unregisterNativeKernels } from '../src/core/kernels/index.js';
+import { activeAddon, poolInstalled, poolStats, registerNativeKernels, unregisterNativeKernels } from '../src/core/kernels/index.js';
 import type { NativeAddon } from '../src/core/kernels/addon.js';
 
 const engine = await initEngine({ backend: 'cpu', seed: 0 });
@@ -97,5 +97,62 @@ describe('kernel registration', { skip }, () => {
     assert.deepEqual(registerNativeKernels({ blasInfo: () => 'x' }), []);
     assert.deepEqual(registerNativeKernels(null), []);
     registerNativeKernels(loadAddon().addon);
+  });
+});
+
+describe('output buffer pool', { skip: skip || (poolInstalled() ? false : 'pool disabled (PAPERLAB_POOL=0)') }, () => {
+  const N = 50000;
+  const churn = (): void => {
+    // many same-sized outputs: recycled buffers get overwritten with other values
+    for (let i = 0; i < 20; i++) {
+      tf.tidy(() => {
+        tf.mul(tf.add(tf.fill([N], i), 1), 3);
+      });
+    }
+  };
+  it('recycles buffers of disposed tensors', () => {
+    const before = poolStats.hits;
+    for (let i = 0; i < 5; i++) {
+      tf.tidy(() => {
+        tf.exp(tf.fill([N], 1));
+      });
+    }
+    assert.ok(poolStats.hits > before);
+  });
+  it('never recycles a buffer whose values were read (dataSync, data, arraySync)', async () => {
+    const a = tf.exp(tf.fill([N], 0.5));
+    const v = a.dataSync();
+    const b = tf.exp(tf.fill([N], 0.25));
+    const w = (await b.data()) as Float32Array;
+    const c = tf.exp(tf.fill([2, N / 2], 0.125));
+    c.arraySync();
+    const cv = c.dataSync();
+    tf.dispose([a, b, c]);
+    churn();
+    assert.ok(v.every((x) => Math.abs(x - Math.exp(0.5)) < 1e-6));
+    assert.ok(w.every((x) => Math.abs(x - Math.exp(0.25)) < 1e-6));
+    assert.ok(cv.every((x) => Math.abs(x - Math.exp(0.125)) < 1e-6));
+  });
+  it('keeps a buffer alive while a zero-copy view of it lives', () => {
+    const x = tf.exp(tf.fill([4, N / 4], 1)); // pooled buffer
+    const [s, p1] = tf.tidy(() => {
+      const view = tf.slice(x, [1, 0], [2, N / 4]); // contiguous: tfjs returns a view of x's buffer
+      const parts = tf.split(tf.reshape(x, [N]), 2); // views too; parts[0] is disposed by tidy
+      return [view, parts[1]!];
+    });
+    x.dispose(); // x's own data entry goes; the views must keep the buffer out of the pool
+    churn();
+    assert.ok(s!.dataSync().every((v) => Math.abs(v - Math.E) < 1e-6));
+    assert.ok(p1!.dataSync().every((v) => Math.abs(v - Math.E) < 1e-6));
+    tf.dispose([s!, p1!]);
+  });
+  it('variables and kept tensors stay intact across training-like churn', () => {
+    const v = tf.variable(tf.exp(tf.fill([N], 2)));
+    const k = tf.keep(tf.tidy(() => tf.exp(tf.fill([N], 3))));
+    for (let i = 0; i < 3; i++) v.assign(tf.tidy(() => tf.add(v, 1)));
+    churn();
+    assert.ok(v.dataSync().every((x) => Math.abs(x - (Math.exp(2) + 3)) < 1e-4));
+    assert.ok(k.dataSync().every((x) => Math.abs(x - Math.exp(3)) < 1e-3));
+    tf.dispose([v, k]);
   });
 });

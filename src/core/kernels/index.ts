@@ -11,8 +11,10 @@ import * as ew from './elementwise.js';
 import * as mm from './matmul.js';
 import * as sh from './shape.js';
 import { bump, strict, stats, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
+import { installPool, uninstallPool } from './pool.js';
 
 export { stats as nativeKernelStats } from './util.js';
+export { poolStats, poolInstalled, pooledBytes } from './pool.js';
 export type { NativeAddon } from './addon.js';
 export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD } from './elementwise.js';
 
@@ -92,6 +94,9 @@ export function registerNativeKernels(addonModule: unknown): string[] {
   const addon = asAddon(addonModule);
   if (!addon) return [];
   unregisterNativeKernels();
+  tuneMalloc(addon);
+  const cpu = tf.findBackend(BACKEND);
+  if (cpu) installPool(cpu as unknown as CpuBackend);
   const names: string[] = [];
   for (const [name, impl] of replacements(addon)) {
     const original = tf.getKernel(name, BACKEND);
@@ -111,6 +116,19 @@ export function registerNativeKernels(addonModule: unknown): string[] {
   return names;
 }
 
+/**
+ * glibc returns every large freed block to the kernel and maps fresh zero pages for the next one,
+ * so each op's output costs page faults (a 4 MiB tensor: ~5 ms instead of ~0.5 ms). Raising the mmap
+ * and trim thresholds keeps freed tensor memory in the heap for reuse: the same effect as
+ * MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_ in the environment, applied with
+ * mallopt from inside the process. PAPERLAB_MALLOC_TUNE=0 leaves malloc alone.
+ */
+let mallocTuned = false;
+function tuneMalloc(addon: NativeAddon): void {
+  if (mallocTuned || process.env.PAPERLAB_MALLOC_TUNE === '0' || typeof addon.tuneMalloc !== 'function') return;
+  mallocTuned = addon.tuneMalloc(32 << 20, 512 << 20, 64 << 20);
+}
+
 /** Restores tfjs's original kernels (used by tests that compare both paths in one process). */
 export function unregisterNativeKernels(): void {
   for (const [name, original] of originals) {
@@ -120,6 +138,7 @@ export function unregisterNativeKernels(): void {
   originals.clear();
   for (const name of added) tf.unregisterKernel(name, BACKEND);
   added.clear();
+  uninstallPool();
   active = null;
 }
 

@@ -2,6 +2,7 @@
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
 import { RED } from './addon.js';
+import { freeTemp } from './pool.js';
 import { allocF32, allocOut, attr, bits32, f32, i32, input, sizeOf, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
 
 export function transpose(addon: NativeAddon): NativeImpl {
@@ -177,6 +178,7 @@ export function reduce(addon: NativeAddon, op: number, axisAttr: 'axis' | 'reduc
       const tmp = allocF32(xv.length);
       addon.transpose(xv, shape, perm, tmp);
       addon.reduce(op, tmp, sizeOf(keep.map((i) => shape[i]!)), R, 1, out);
+      freeTemp(tmp);
     }
     return backend.makeTensorInfo(outShape, 'float32', out);
   };

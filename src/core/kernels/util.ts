@@ -3,6 +3,7 @@
  * allocation, and the bookkeeping of fallbacks.
  */
 import { tf } from '../tf.js';
+import { allocPooled } from './pool.js';
 
 export type TensorInfo = tf.TensorInfo;
 export type DataType = tf.DataType;
@@ -50,13 +51,12 @@ export function bits32(backend: CpuBackend, t: TensorInfo | undefined): Float32A
 }
 
 /**
- * A new Float32Array of n elements. Large ones come uninitialised from Buffer.allocUnsafeSlow (the
- * kernels write every element), which saves the zero-fill of a fresh calloc.
+ * A Float32Array of n elements for a kernel output. Large ones are uninitialised (the kernels write
+ * every element): recycled from the buffer pool (pool.ts) or fresh from Buffer.allocUnsafeSlow,
+ * which saves the zero-fill of a calloc.
  */
 export function allocF32(n: number): Float32Array {
-  if (n * 4 < 4096) return new Float32Array(n);
-  const buf = Buffer.allocUnsafeSlow(n * 4);
-  return new Float32Array(buf.buffer, buf.byteOffset, n);
+  return allocPooled(n);
 }
 
 /** Output storage of a dtype (float32 or int32) and a Float32Array view of it for the addon. */
