@@ -47,8 +47,8 @@ export function byolCollapseConfig(quick: boolean): ByolCollapseConfig {
         trainSize: 2000,
         testSize: 500,
         monitorBank: 500,
-        steps: 100,
-        batchSize: 64,
+        steps: 200,
+        batchSize: 32,
         lr: 3e-3,
         tauBase: 0.9,
         probeSteps: 200,
@@ -62,7 +62,7 @@ export function byolCollapseConfig(quick: boolean): ByolCollapseConfig {
         trainSize: 8000,
         testSize: 2000,
         monitorBank: 2000,
-        steps: 1500,
+        steps: 1000,
         batchSize: 128,
         lr: 2e-3,
         tauBase: 0.99,
@@ -236,7 +236,10 @@ export function byolVerdict(results: ArmResult[], randomProbe: number, testSize:
     parts.push(`${without.label}: ${state(without)}`);
     (worse(without, withIt) ? needed : notNeeded).push(name);
   };
-  if (byol) parts.push(`BYOL: ${state(byol)} (random encoder ${pct(randomProbe)} %)`);
+  if (byol) {
+    const learned = byol.probe > randomProbe + hw(randomProbe);
+    parts.push(`BYOL: ${state(byol)} (random encoder ${pct(randomProbe)} %${learned ? '' : '; at this budget BYOL has not yet beaten its random initialisation on the probe, so read this run for collapse, not accuracy'})`);
+  }
   factor('the stop-gradient', get('simsiamNoSG'), sim);
   factor('the predictor', get('noPredictor'), byol);
   factor('the EMA target (τ > 0)', get('tau0'), byol);
