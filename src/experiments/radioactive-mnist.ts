@@ -37,11 +37,13 @@ interface Settings {
   heldOut: number;
   blackBoxImages: number;
   controls: number;
+  /** A second, weaker radius (the paper's 10/255) tested at the largest fraction only; null = skip. */
+  extraRadius: number | null;
   marker: Partial<NetConfig>;
   suspects: Record<Exclude<SuspectKind, 'probe'>, Partial<NetConfig>>;
 }
 
-const BASE: Omit<Settings, 'fractions' | 'epochs' | 'iterations' | 'controls'> = {
+const BASE: Omit<Settings, 'fractions' | 'epochs' | 'iterations' | 'controls' | 'extraRadius'> = {
   markerEpochs: 4,
   radius: 32 / 255,
   lambdaFt: 0.1,
@@ -52,8 +54,8 @@ const BASE: Omit<Settings, 'fractions' | 'epochs' | 'iterations' | 'controls'> =
   marker: { arch: 'mlp', hidden: 256, featureDim: 256 },
   suspects: { mlp: { arch: 'mlp', hidden: 256, featureDim: 256 }, patch: { arch: 'patch', hidden: 16, patch: 4, featureDim: 64 } },
 };
-const QUICK: Settings = { ...BASE, fractions: [0.02, 0.2], epochs: 6, iterations: 25, controls: 5 };
-const FULL: Settings = { ...BASE, fractions: [0.01, 0.02, 0.05, 0.1, 0.2], epochs: 10, iterations: 40, controls: 8 };
+const QUICK: Settings = { ...BASE, fractions: [0.02, 0.2], epochs: 6, iterations: 25, controls: 5, extraRadius: null };
+const FULL: Settings = { ...BASE, fractions: [0.01, 0.02, 0.05, 0.1, 0.2], epochs: 10, iterations: 40, controls: 8, extraRadius: 10 / 255 };
 
 const ALPHA = 0.05;
 const LOG_ALPHA = Math.log10(ALPHA);
@@ -61,6 +63,8 @@ const LOG_ALPHA = Math.log10(ALPHA);
 interface Row {
   kind: SuspectKind;
   fraction: number;
+  /** L∞ radius of the marks (pixels in [0, 1]). */
+  radius: number;
   accuracy: number;
   accuracyDrop: number;
   log10p: number;
@@ -162,6 +166,7 @@ export const radioactiveMnist: Experiment = {
 
       const rows: Row[] = [];
       const cleanAccuracy: Partial<Record<SuspectKind, number>> = {};
+      const cleanNets: Partial<Record<SuspectKind, FeatureNet>> = {};
       const kinds: SuspectKind[] = ['probe', 'mlp', 'patch'];
       try {
         for (const fraction of [0, ...S.fractions]) {
@@ -178,6 +183,7 @@ export const radioactiveMnist: Experiment = {
             rows.push({
               kind,
               fraction,
+              radius: S.radius,
               accuracy: acc,
               accuracyDrop: (cleanAccuracy[kind] ?? acc) - acc,
               log10p: det.combinedLog10p,
@@ -187,12 +193,53 @@ export const radioactiveMnist: Experiment = {
               blackBoxGap: bb.gap,
             });
             ctx.log(`${fraction === 0 ? 'clean' : `${(fraction * 100).toFixed(0)} % marked`}, ${kind}: accuracy ${(acc * 100).toFixed(2)} %, white-box log10 p ${det.combinedLog10p.toFixed(2)} (mean cos ${det.meanCosine.toFixed(3)}), black-box log10 p ${bb.log10p.toFixed(2)}`);
-            net.dispose();
+            if (fraction === 0) {
+              cleanNets[kind] = net;
+              nets.push(net);
+            } else net.dispose();
           }
           if (x !== data.trainX) x.dispose();
         }
       } finally {
         disposeProbe(probe);
+      }
+
+      // The paper's radius (10/255) at the largest fraction: fainter marks, higher PSNR.
+      let extra: { psnr: number; rows: Row[] } | null = null;
+      if (S.extraRadius !== null) {
+        const opts2 = { ...markOpts, radius: S.extraRadius };
+        ctx.log(`marking ${nMax} images again at radius ${(S.extraRadius * 255).toFixed(0)}/255`);
+        const mk2 = await markImages(toMark, markLabels, marker, carriers, { ...opts2, rng: rng.fork('mark-extra') });
+        const px2 = mk2.images.dataSync() as Float32Array;
+        mk2.images.dispose();
+        const probe2 = await prepareBlackBox(marker, carriers, bbImages, bbLabels, { controls: S.controls, controlSeed: rng.fork('controls-extra'), mark: { ...opts2, rng: rng.fork('probe-marks-extra') }, quiet: true });
+        const buf = original.slice();
+        for (let i = 0; i < nMax; i++) buf.set(px2.subarray(i * 784, (i + 1) * 784), perm[i]! * 784);
+        const x2 = tf.tensor4d(buf, data.trainX.shape);
+        const rows2: Row[] = [];
+        try {
+          for (const kind of kinds) {
+            for (const fraction of [0, maxFrac]) {
+              let net = cleanNets[kind]!;
+              if (fraction > 0) {
+                const label = `${kind}-extra`;
+                net = build(kind, label);
+                const epochs = kind === 'probe' ? Math.max(2, Math.ceil(S.epochs / 2)) : S.epochs;
+                await trainClassifier(net, x2, trainLabels, { epochs, batchSize: 128, lr: kind === 'probe' ? 1e-2 : 3e-3, rng: rng.fork(`${label}-train`), label, quiet: true });
+              }
+              const acc = accuracy(net, data.testX, data.testY);
+              const det = detect(net, marker, carriers, held);
+              const bb = blackBoxTest(net, probe2);
+              rows2.push({ kind, fraction, radius: S.extraRadius, accuracy: acc, accuracyDrop: cleanAccuracy[kind]! - acc, log10p: det.combinedLog10p, meanCosine: det.meanCosine, alignmentR2: det.alignmentR2, blackBoxLog10p: bb.log10p, blackBoxGap: bb.gap });
+              ctx.log(`radius ${(S.extraRadius * 255).toFixed(0)}/255, ${fraction === 0 ? 'clean' : `${(fraction * 100).toFixed(0)} % marked`}, ${kind}: white-box log10 p ${det.combinedLog10p.toFixed(2)}, black-box log10 p ${bb.log10p.toFixed(2)}`);
+              if (fraction > 0) net.dispose();
+            }
+          }
+        } finally {
+          x2.dispose();
+          disposeProbe(probe2);
+        }
+        extra = { psnr: mk2.psnr, rows: rows2 };
       }
 
       // 3. Report.
@@ -220,12 +267,21 @@ export const radioactiveMnist: Experiment = {
         unit: 'log10 p',
       });
       for (const kind of ['mlp', 'patch'] as const) table.push({ label: `test-accuracy drop, ${KIND_LABEL[kind]}, ${pct(maxFrac)} marked`, ours: r4(get(kind, maxFrac).accuracyDrop * 100), paper: null, unit: 'percentage points' });
-      table.push({ label: 'PSNR of the marked images', ours: r2(mk.psnr), paper: null, unit: 'dB' });
+      table.push({ label: `PSNR of the marked images (radius ${(S.radius * 255).toFixed(0)}/255)`, ours: r2(mk.psnr), paper: null, unit: 'dB' });
+      if (extra) {
+        const rad = `radius ${(S.extraRadius! * 255).toFixed(0)}/255`;
+        table.push({ label: `PSNR of the marked images (${rad}, the paper's radius)`, ours: r2(extra.psnr), paper: null, unit: 'dB' });
+        for (const row of extra.rows) {
+          const who = row.fraction === 0 ? `clean model, ${KIND_LABEL[row.kind]}` : `${KIND_LABEL[row.kind]}, ${pct(row.fraction)} marked`;
+          table.push({ label: `${rad}: white-box log10 p — ${who}`, ours: r2(row.log10p), paper: null, unit: 'log10 p' });
+          if (row.kind !== 'probe') table.push({ label: `${rad}: black-box log10 p — ${who}`, ours: r2(row.blackBoxLog10p), paper: null, unit: 'log10 p' });
+        }
+      }
       table.push({ label: 'marking network test accuracy', ours: r4(markerAccuracy * 100), paper: null, unit: '%' });
 
       const flagged = (v: number): boolean => v < LOG_ALPHA;
       const cleanWorst = Math.min(...rows.filter((r) => r.fraction === 0).map((r) => r.log10p));
-      const cleanBbWorst = Math.min(...rows.filter((r) => r.fraction === 0 && r.kind !== 'probe').map((r) => r.blackBoxLog10p));
+      const cleanBbWorst = Math.min(...[...rows, ...(extra?.rows ?? [])].filter((r) => r.fraction === 0 && r.kind !== 'probe').map((r) => r.blackBoxLog10p));
       const probeMin = rows.filter((r) => r.kind === 'probe' && r.fraction > 0 && flagged(r.log10p)).map((r) => r.fraction);
       const scratchFlagged = scratch.filter((r) => flagged(r.log10p));
       const bbFlagged = (kind: SuspectKind): number[] => rows.filter((r) => r.kind === kind && r.fraction > 0 && flagged(r.blackBoxLog10p)).map((r) => r.fraction);
@@ -236,14 +292,18 @@ export const radioactiveMnist: Experiment = {
         sameAtMin < -4
           ? `matching the paper's p < 1e-4 at 1 % of ImageNet`
           : `short of the paper's p < 1e-4 at 1 % of ImageNet` + (Math.min(...allSame) >= -2.3 ? ' and no stronger than the third-party CIFAR-10 replication (−0.07 to −2.3)' : '');
-      const cleanFlagged = rows.filter((r) => r.fraction === 0 && (flagged(r.log10p) || (r.kind !== 'probe' && flagged(r.blackBoxLog10p))));
+      const allRows = [...rows, ...(extra?.rows ?? [])];
+      const cleanFlagged = allRows.filter((r) => r.fraction === 0 && (flagged(r.log10p) || (r.kind !== 'probe' && flagged(r.blackBoxLog10p))));
       const verdict =
         `With marks of PSNR ${mk.psnr.toFixed(1)} dB (L∞ radius ${(S.radius * 255).toFixed(0)}/255), the white-box test ` +
         (probeMin.length ? `flags a linear probe on the marker's features ${describe(probeMin)}` : 'flags not even a linear probe on the marker’s features') +
         ` (log10 p ${r2(get('probe', maxFrac).log10p)} at ${pct(maxFrac)}), and ` +
         (scratchFlagged.length === 0 ? 'no model trained from scratch' : `${scratchFlagged.length} of ${scratch.length} models trained from scratch`) +
-        ` (same architecture ${r2(get('mlp', maxFrac).log10p)}, different architecture ${r2(get('patch', maxFrac).log10p)} at ${pct(maxFrac)}; ${r2(sameAtMin)} for the same architecture at ${pct(minF)}), ${paperPart}; ` +
+        ` (same architecture ${r2(get('mlp', maxFrac).log10p)}, different architecture ${r2(get('patch', maxFrac).log10p)} at ${pct(maxFrac)}; ${r2(sameAtMin)} for the same architecture at ${pct(minF)}, against ${r2(get('mlp', 0).log10p)} and ${r2(get('patch', 0).log10p)} for the clean models), ${paperPart}; ` +
         `the black-box loss gap on marked held-out images flags the same architecture ${describe(bbFlagged('mlp'))} and the different one ${describe(bbFlagged('patch'))}; ` +
+        (extra
+          ? `at the paper's radius ${(S.extraRadius! * 255).toFixed(0)}/255 (PSNR ${extra.psnr.toFixed(1)} dB) and ${pct(maxFrac)} marked the black-box log10 p is ${extra.rows.filter((r) => r.fraction > 0 && r.kind !== 'probe').map((r) => `${r2(r.blackBoxLog10p)} (${r.kind})`).join(', ')} and the linear probe's white-box ${r2(extra.rows.find((r) => r.kind === 'probe' && r.fraction > 0)!.log10p)}; `
+          : '') +
         (cleanFlagged.length === 0
           ? `no clean model is flagged (lowest log10 p ${cleanWorst.toFixed(2)} white-box, ${cleanBbWorst.toFixed(2)} black-box, threshold ${LOG_ALPHA.toFixed(2)}).`
           : `but ${cleanFlagged.length} clean model(s) are flagged at α = ${ALPHA} (lowest log10 p ${Math.min(cleanWorst, cleanBbWorst).toFixed(2)}), a false positive.`);
@@ -286,6 +346,7 @@ export const radioactiveMnist: Experiment = {
         blackBoxImages: nbb,
         blackBoxOn: 'held-out test images (not trained on, not in the alignment set)',
         controls: S.controls,
+        extraRadius255: S.extraRadius === null ? null : S.extraRadius * 255,
         marker: S.marker as JsonValue,
         suspects: S.suspects as unknown as JsonValue,
         trainImages: n,
@@ -299,6 +360,7 @@ export const radioactiveMnist: Experiment = {
         markerAccuracy,
         markSeconds: mk.seconds,
         runs: rows.map((r) => ({ ...r })) as unknown as JsonValue,
+        extraRadius: extra ? ({ psnr: extra.psnr, runs: extra.rows.map((r) => ({ ...r })) } as unknown as JsonValue) : null,
         cleanAccuracy: cleanAccuracy as JsonValue,
         examplesPng: 'marked-examples.png',
       };
