@@ -1,7 +1,8 @@
 /**
  * `paperlab bench es [--json]`: how fast candidates are evaluated — episodes (and environment
  * steps) per second on the calling thread and on piscina pools of 1 and 2 worker threads — for the
- * networks the hebbian-adaptation experiment evolves. Each setting evaluates the same batch (one
+ * networks the hebbian-adaptation experiment evolves, plus CPU ms per episode on the calling thread.
+ * Each setting evaluates the same batch (one
  * episode per candidate, fixed seeds), so the fitness values must agree across settings; the
  * benchmark checks that too.
  */
@@ -36,6 +37,8 @@ export interface EsBenchResult {
   speedup2over1: number;
   /** Fitness values identical across all settings. */
   identical: boolean;
+  /** CPU milliseconds per episode on the calling thread (less sensitive to other load than wall time). */
+  cpuMsPerEpisode: number;
 }
 
 export const esBench: Benchmark<EsBenchResult> = {
@@ -52,7 +55,7 @@ export const esBench: Benchmark<EsBenchResult> = {
     if (env !== 'pendulum' && env !== 'cartpole') throw new UsageError(`--env expects pendulum or cartpole, got '${env}'`);
     const kind = strOption(values.policy, 'hebbian');
     if (kind !== 'hebbian' && kind !== 'static') throw new UsageError(`--policy expects hebbian or static, got '${kind}'`);
-    const episodes = intOption(values.episodes, 'episodes', 256, 2);
+    const episodes = intOption(values.episodes, 'episodes', 512, 2);
     const repeats = intOption(values.repeats, 'repeats', 3, 1);
     // The experiment's network shapes (hebbian-adaptation): 16 and 8 tanh hidden units, an input bias.
     const sizes = env === 'pendulum' ? [3, 16, 8, 1] : [4, 16, 8, 2];
@@ -76,19 +79,25 @@ export const esBench: Benchmark<EsBenchResult> = {
     const rows: EsBenchRow[] = [];
     let reference: Float64Array | undefined;
     let identical = true;
+    let cpuMsPerEpisode = Number.NaN;
     for (const workers of [0, 1, 2]) {
       const evaluator: Evaluator = workers === 0 ? new InlineEvaluator() : new WorkerPoolEvaluator({ workers });
       try {
         await evaluator.evaluate(spec, candidates.slice(0, Math.max(2, workers * 4)), seeds.slice(0, Math.max(2, workers * 4))); // warm-up: threads up, code compiled
         const times: number[] = [];
+        const cpus: number[] = [];
         for (let r = 0; r < repeats; r++) {
           const t0 = performance.now();
+          const c0 = process.cpuUsage();
           const f = await evaluator.evaluate(spec, candidates, seeds);
           times.push((performance.now() - t0) / 1000);
+          const c = process.cpuUsage(c0);
+          cpus.push((c.user + c.system) / 1000 / episodes);
           if (!reference) reference = f;
           else identical &&= f.every((v, k) => v === reference![k]);
         }
         const s = median(times);
+        if (workers === 0) cpuMsPerEpisode = median(cpus);
         rows.push({ workers, episodesPerSecond: episodes / s, stepsPerSecond: (episodes * stepsPerEpisode) / s, seconds: s });
         if (!values.json) process.stderr.write(`  ${workers === 0 ? 'main thread' : `${workers} worker${workers > 1 ? 's' : ''}`}: ${(episodes / s).toFixed(0)} episodes/s\n`);
       } finally {
@@ -97,7 +106,7 @@ export const esBench: Benchmark<EsBenchResult> = {
     }
     const one = rows.find((r) => r.workers === 1)!.episodesPerSecond;
     const two = rows.find((r) => r.workers === 2)!.episodesPerSecond;
-    return { env, policy: kind, sizes, episodes, stepsPerEpisode, repeats, rows, speedup2over1: two / one, identical };
+    return { env, policy: kind, sizes, episodes, stepsPerEpisode, repeats, rows, speedup2over1: two / one, identical, cpuMsPerEpisode };
   },
   format(r) {
     const lines = [
@@ -105,6 +114,7 @@ export const esBench: Benchmark<EsBenchResult> = {
       'workers  episodes/s     steps/s',
       ...r.rows.map((x) => `${String(x.workers === 0 ? 'main' : x.workers).padStart(7)}  ${x.episodesPerSecond.toFixed(0).padStart(10)}  ${x.stepsPerSecond.toExponential(2).padStart(10)}`),
       `2 workers / 1 worker: ${r.speedup2over1.toFixed(2)}×; fitness identical across settings: ${r.identical ? 'yes' : 'NO'}`,
+      `main thread: ${r.cpuMsPerEpisode.toFixed(3)} CPU ms per episode (wall-clock figures need otherwise idle cores)`,
     ];
     return lines.join('\n');
   },

@@ -229,8 +229,19 @@ export const hebbianAdaptation: Experiment = {
 
     const seenMean = (k: Net): number => mean(SEEN.map((b) => results[k][b]!.mean));
     const unseenMean = (k: Net): number => mean(UNSEEN.map((b) => results[k][b]!.mean));
-    const staticBetterSeen = seenMean('static') > seenMean('hebbian');
-    const hebbianBetterUnseen = unseenMean('hebbian') > unseenMean('static');
+    // Hebbian minus static over a group of bodies, with its standard error over rollouts.
+    const compare = (bodies: readonly string[]): { diff: number; se: number; verdict: 'better' | 'worse' | 'indistinguishable' } => {
+      const stats = (k: Net) => summarise(bodies.flatMap((b) => results[k][b]!.returns));
+      const h = stats('hebbian');
+      const st = stats('static');
+      const diff = h.mean - st.mean;
+      const se = Math.sqrt((h.std ** 2) / h.returns.length + (st.std ** 2) / st.returns.length);
+      return { diff, se, verdict: Math.abs(diff) < 2 * se ? 'indistinguishable' : diff > 0 ? 'better' : 'worse' };
+    };
+    const seenCmp = compare(SEEN);
+    const unseenCmp = compare(UNSEEN);
+    const staticBetterSeen = seenCmp.verdict === 'worse';
+    const hebbianBetterUnseen = unseenCmp.verdict === 'better';
     const dropStatic = seenMean('static') - unseenMean('static');
     const dropHebbian = seenMean('hebbian') - unseenMean('hebbian');
     const settleSteps = BODIES.map((b) => settle[b]).filter((x): x is number => x !== null);
@@ -249,19 +260,20 @@ export const hebbianAdaptation: Experiment = {
         table.push({ label: `${kind === 'static' ? 'Static' : 'Hebbian ABCD_lr'}, ${label[body]}: return, mean ± std of ${n} rollouts`, ours: fmt(results[kind][body]!), paper: paperPattern[body]![kind], unit: 'pendulum return (200 steps, 0 is best)' });
       }
     }
-    table.push({ label: 'Static − Hebbian on the seen bodies', ours: Number((seenMean('static') - seenMean('hebbian')).toFixed(1)), paper: 'static better (Ant 1604 vs 1051)', unit: 'return' });
-    table.push({ label: 'Hebbian − static on the unseen damages', ours: Number((unseenMean('hebbian') - unseenMean('static')).toFixed(1)), paper: 'Hebbian better (only it keeps walking)', unit: 'return' });
+    table.push({ label: 'Hebbian − static on the seen bodies (± standard error)', ours: `${seenCmp.diff.toFixed(1)} ± ${seenCmp.se.toFixed(1)}`, paper: 'negative: static better (Ant 1051 − 1604)', unit: 'return' });
+    table.push({ label: 'Hebbian − static on the unseen damages (± standard error)', ours: `${unseenCmp.diff.toFixed(1)} ± ${unseenCmp.se.toFixed(1)}`, paper: 'positive: only Hebbian keeps walking', unit: 'return' });
     table.push({ label: 'Return lost from seen to unseen bodies: static / Hebbian', ours: `${dropStatic.toFixed(0)} / ${dropHebbian.toFixed(0)}`, paper: 'large / small', unit: 'return' });
     for (const body of BODIES) table.push({ label: `Hebbian weight configuration settles (change of w/max|w| < 10 % of its start), ${label[body]}`, ours: settle[body] ?? 'never', paper: '< 100', unit: 'steps' });
     table.push({ label: 'CarRacing, for scale (not run here)', ours: null, paper: 'Hebbian 872 ± 11 vs static 711 ± 16', unit: 'return' });
     for (const body of Object.keys(cartResults)) table.push({ label: `Hebbian CartPole agent (random weights every episode), ${body} body`, ours: fmt(cartResults[body]!), paper: null, unit: 'return (max 500)' });
 
-    const pattern = staticBetterSeen && hebbianBetterUnseen ? 'holds' : hebbianBetterUnseen || dropHebbian < dropStatic ? 'holds only in part' : 'does not hold';
+    const pattern = staticBetterSeen && hebbianBetterUnseen ? 'holds' : staticBetterSeen || hebbianBetterUnseen ? 'holds only in part' : 'does not hold';
+    const words = (c: typeof seenCmp): string => (c.verdict === 'indistinguishable' ? 'within noise of' : c.verdict === 'better' ? 'better than' : 'worse than');
     const verdict =
-      `Evolved on the standard and heavy pendulum${s.runs > 1 ? ` (${s.runs} runs)` : ''}, the static network ${staticBetterSeen ? 'beats' : 'does not beat'} the Hebbian one on those seen bodies ` +
-      `(${seenMean('static').toFixed(0)} vs ${seenMean('hebbian').toFixed(0)}), and on the unseen long rod and weak motor the Hebbian network is ` +
-      `${hebbianBetterUnseen ? 'better' : 'worse'} (${unseenMean('hebbian').toFixed(0)} vs ${unseenMean('static').toFixed(0)}; going from seen to unseen bodies the static net loses ${dropStatic.toFixed(0)}, ` +
-      `the Hebbian ${dropHebbian.toFixed(0)}), so the paper's pattern ${pattern} at this scale; ` +
+      `Evolved on the standard and heavy pendulum${s.runs > 1 ? ` (${s.runs} runs)` : ''}, the Hebbian network is ${words(seenCmp)} the static one on those seen bodies ` +
+      `(${seenMean('hebbian').toFixed(0)} vs ${seenMean('static').toFixed(0)}) and ${words(unseenCmp)} it on the unseen long rod and weak motor ` +
+      `(${unseenMean('hebbian').toFixed(0)} vs ${unseenMean('static').toFixed(0)}; ±2 standard errors over rollouts decide "within noise"), ` +
+      `so the paper's pattern (static better when seen, Hebbian better when unseen) ${pattern} at this scale; ` +
       (settleSteps.length
         ? `the Hebbian weight configuration settles within ${Math.max(...settleSteps)} steps${settleSteps.length < BODIES.length ? ' on some bodies' : ''} (paper: < 100).`
         : 'the Hebbian weight configuration keeps changing through the whole episode (paper: settles in < 100 steps).');
@@ -326,6 +338,7 @@ export const hebbianAdaptation: Experiment = {
         hebbian: returns('hebbian'),
         seenMean: { static: seenMean('static'), hebbian: seenMean('hebbian') },
         unseenMean: { static: unseenMean('static'), hebbian: unseenMean('hebbian') },
+        hebbianMinusStatic: { seen: { ...seenCmp }, unseen: { ...unseenCmp } },
         staticBetterSeen,
         hebbianBetterUnseen,
         settleStep: settle,
