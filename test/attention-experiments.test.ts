@@ -11,6 +11,7 @@ import { runExperiment } from '../src/experiments/runner.js';
 import { validateResult } from '../src/experiments/result.js';
 import type { Experiment } from '../src/experiments/types.js';
 import {
+  Deadline,
   LRA,
   REFORMER_TABLE2,
   batchPerStep,
@@ -309,6 +310,10 @@ test('trainLockstep: every run takes the same steps on the same batches; a spent
   assert.deepEqual(res[0]!.history.map((h) => h.step), [10, 20, 30]);
   const stopped = trainLockstep([a.run, b.run], { steps: 30, lr: 0.1, warmupSteps: 0, clipNorm: 0, maxSeconds: 0, evalEvery: 0 });
   assert.deepEqual(stopped.map((r) => [r.stepsDone, r.capped]), [[0, true], [0, true]]);
+  // a spent wall-clock deadline lets the first round run (its cost is unknown before), then stops
+  const late = trainLockstep([a.run, b.run], { steps: 30, lr: 0.1, warmupSteps: 0, clipNorm: 0, maxSeconds: Infinity, deadline: new Deadline(0), evalEvery: 5 });
+  assert.deepEqual(late.map((r) => [r.stepsDone, r.capped, r.history.length]), [[1, true, 1], [1, true, 1]]);
+  assert.ok(late.every((r) => r.cpuSeconds >= 0 && r.trainSeconds > 0));
   tf.dispose([a.w, b.w]);
 });
 

@@ -75,7 +75,7 @@ export interface AccuracySettings {
 export const ACCURACY_QUICK: AccuracySettings = {
   duplication: { length: 32, vocab: 8, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 150, lr: 3e-3, warmupSteps: 15, evalBatches: 1, bucketSize: 4, nHashes: 2, linformerK: 8 },
   brown: { length: 64, maskRate: 0.15, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 150, lr: 3e-3, warmupSteps: 15, evalBatches: 2, bucketSize: 8, nHashes: 2, linformerK: 16 },
-  budgetSec: 250,
+  budgetSec: 240,
   evalPoints: 4,
 };
 
@@ -288,8 +288,8 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
       return { kind, seed, model };
     });
     try {
-      // this task's share of what is left of the budget, about a fifth kept for evaluation
-      const share = task === 'duplication' ? (deadline.left() * 0.8) / 2 : deadline.left() * 0.8;
+      // this task's share of what is left of the budget (evaluations included), 5 s kept for the charts
+      const share = Math.max(1, (deadline.left() - 5) / (task === 'duplication' ? 2 : 1));
       const trained = trainLockstep(
         models.map(({ kind, seed, model }) => ({
           label: kind,
@@ -301,7 +301,7 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
             return { accuracy: e.accuracy, bits: e.bits };
           },
         })),
-        { steps: t.steps, lr: t.lr, warmupSteps: t.warmupSteps, clipNorm: 1, maxSeconds: Math.max(1, share), evalEvery: Math.max(1, Math.floor(t.steps / s.evalPoints)), log: (m) => ctx.log(`${task}: ${m}`) },
+        { steps: t.steps, lr: t.lr, warmupSteps: t.warmupSteps, clipNorm: 1, maxSeconds: share, deadline: new Deadline(share), evalEvery: Math.max(1, Math.floor(t.steps / s.evalPoints)), log: (m) => ctx.log(`${task}: ${m}`) },
       );
       models.forEach(({ kind }, i) => {
         const tr = trained[i]!;

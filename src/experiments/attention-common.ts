@@ -349,6 +349,12 @@ export interface LockstepOptions {
   maxSeconds: number;
   /** Evaluate after these many steps (and at the end). 0 = only at the end. */
   evalEvery: number;
+  /**
+   * Wall-clock limit for the whole call, evaluations included: a round (one step of every run) is
+   * started only if the last round and the final evaluation still fit, and an intermediate
+   * evaluation only if it leaves room for another round.
+   */
+  deadline?: Deadline;
   log?: (msg: string) => void;
 }
 
@@ -377,13 +383,19 @@ export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): CappedTr
   const out: CappedTrainingResult[] = runs.map(() => ({ stepsDone: 0, trainSeconds: 0, cpuSeconds: 0, capped: false, finalLoss: Number.NaN, history: [] }));
   const every = Math.max(1, Math.ceil(o.steps / 5));
   let spent = 0;
+  let lastRound = 0;
+  let evalCost: number | undefined;
   const evaluateAll = (step: number): void => {
+    const t = performance.now();
     runs.forEach((r, i) => out[i]!.history.push({ step, seconds: out[i]!.trainSeconds, ...r.evaluate() }));
+    evalCost = (performance.now() - t) / 1000;
   };
   try {
     let s = 0;
     for (; s < o.steps; s++) {
-      if (spent >= o.maxSeconds) break;
+      if (spent >= o.maxSeconds || (s > 0 && spent + lastRound > o.maxSeconds)) break;
+      if (o.deadline && s > 0 && o.deadline.left() < lastRound + (evalCost ?? lastRound)) break;
+      const roundStart = performance.now();
       runs.forEach((r, i) => {
         const t = performance.now();
         const u = process.cpuUsage();
@@ -396,9 +408,11 @@ export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): CappedTr
         out[i]!.stepsDone = s + 1;
         out[i]!.finalLoss = res.loss;
       });
+      lastRound = (performance.now() - roundStart) / 1000;
       const done = s + 1;
       if (o.log && (done % every === 0 || done === 1)) o.log(`step ${done}/${o.steps}: ${runs.map((r, i) => `${r.label} ${out[i]!.finalLoss.toFixed(3)}`).join(', ')} (${spent.toFixed(1)} s)`);
-      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) evaluateAll(done);
+      const roomForEval = !o.deadline || o.deadline.left() > 2 * (evalCost ?? lastRound) + lastRound;
+      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps && roomForEval) evaluateAll(done);
     }
     if (s < o.steps) for (const r of out) r.capped = true;
     evaluateAll(s);

@@ -72,8 +72,8 @@ export const DUPLICATION_QUICK: DuplicationSettings = {
   warmupSteps: 12,
   evalSequences: 32,
   rows: [FULL_ROW, lsh('angular', 1), lsh('angular', 2), lsh('coset', 2)],
-  trainBudgetSec: 190,
-  budgetSec: 265,
+  trainBudgetSec: 170,
+  budgetSec: 245,
 };
 
 export const DUPLICATION_FULL: DuplicationSettings = {
@@ -232,7 +232,7 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
         },
         evaluate: () => ({}),
       })),
-      { steps: s.steps, lr: s.lr, warmupSteps: s.warmupSteps, clipNorm: 1, maxSeconds: s.trainBudgetSec, evalEvery: 0, log: ctx.log },
+      { steps: s.steps, lr: s.lr, warmupSteps: s.warmupSteps, clipNorm: 1, maxSeconds: s.trainBudgetSec, deadline: new Deadline(s.trainBudgetSec), evalEvery: 0, log: ctx.log },
     );
     for (const [i, { row, seed, model }] of models.entries()) {
       const tr = trained[i]!;
