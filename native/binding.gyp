@@ -6,6 +6,7 @@
         "src/addon.cc",
         "src/pool.cc",
         "src/gemm.cc",
+        "src/sgemm.cc",
         "src/conv.cc",
         "src/elementwise.cc",
         "src/memory.cc"

@@ -734,6 +734,65 @@ describe('pooling and its gradients', () => {
   }
 });
 
+describe('Pack, Unpack, PadV2, OneHot', () => {
+  it('stack and unstack on every axis', () => {
+    const ts = [randT([3, 4, 5]), randT([3, 4, 5]), randT([3, 4, 5])];
+    const vs = ts.map(data);
+    for (const axis of [0, 1, 2, 3, -1]) {
+      const y = axis === 1 ? ranNatively('Pack', () => tf.stack(ts, axis)) : tf.stack(ts, axis);
+      const ax = axis < 0 ? axis + 4 : axis;
+      const shape = [3, 4, 5];
+      const oshape = [...shape.slice(0, ax), 3, ...shape.slice(ax)];
+      sameShape(y, oshape, `stack axis ${axis}`);
+      const ref = new Float32Array(size(oshape));
+      for (let i = 0; i < ref.length; i++) {
+        const idx = unravel(i, oshape);
+        const k = idx[ax]!;
+        const src = idx.filter((_, d) => d !== ax);
+        ref[i] = vs[k]![(src[0]! * 4 + src[1]!) * 5 + src[2]!]!;
+      }
+      assert.deepEqual(Array.from(data(y)), Array.from(ref), `stack axis ${axis}`);
+      const back = axis === 1 ? ranNatively('Unpack', () => tf.unstack(y, axis)) : tf.unstack(y, axis);
+      assert.equal(back.length, 3);
+      back.forEach((b, k) => assert.deepEqual(Array.from(data(b)), Array.from(vs[k]!), `unstack axis ${axis} piece ${k}`));
+    }
+    const ints = tf.stack([tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3, 4], 'int32')], 1);
+    assert.equal(ints.dtype, 'int32');
+    assert.deepEqual(Array.from(data(ints)), [1, 3, 2, 4]);
+  });
+  it('pads with a constant', () => {
+    const x = randT([3, 4, 2]);
+    const xv = data(x);
+    const pads: Array<[number, number]> = [[1, 0], [2, 3], [0, 1]];
+    const y = ranNatively('PadV2', () => tf.pad(x, pads, 0.5));
+    const oshape = [4, 9, 3];
+    sameShape(y, oshape, 'pad');
+    const ref = new Float32Array(size(oshape)).fill(0.5);
+    for (let i = 0; i < xv.length; i++) {
+      const [a, b, c] = unravel(i, [3, 4, 2]) as [number, number, number];
+      ref[((a + 1) * 9 + b + 2) * 3 + c] = xv[i]!;
+    }
+    assert.deepEqual(Array.from(data(y)), Array.from(ref));
+    assert.deepEqual(Array.from(data(tf.pad(tf.tensor1d([7, 8], 'int32'), [[1, 2]]))), [0, 7, 8, 0, 0]);
+    assert.deepEqual(Array.from(data(tf.pad(tf.tensor1d([7, 8], 'int32'), [[1, 0]], 5))), [5, 7, 8]);
+    // the gradient of a slice is a pad
+    const g = tf.grad((t: Tensor) => tf.sum(tf.slice(t, [1, 1, 0], [2, 2, 2])))(x);
+    assert.deepEqual(Array.from(data(g)), Array.from({ length: 24 }, (_, i) => {
+      const [a, b] = unravel(i, [3, 4, 2]) as [number, number];
+      return a >= 1 && a < 3 && b >= 1 && b < 3 ? 1 : 0;
+    }));
+  });
+  it('one-hot encodes, rows of out-of-range ids are all off', () => {
+    const y = ranNatively('OneHot', () => tf.oneHot(tf.tensor2d([0, 3, -1, 2, 9, 1], [2, 3], 'int32'), 4, 2, -1, 'float32'));
+    sameShape(y, [2, 3, 4], 'oneHot');
+    const ref = [0, 3, -1, 2, 9, 1].flatMap((id) => [0, 1, 2, 3].map((j) => (j === id ? 2 : -1)));
+    assert.deepEqual(Array.from(data(y)), ref);
+    const yi = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);
+    assert.equal(yi.dtype, 'int32');
+    assert.deepEqual(Array.from(data(yi)), [0, 1, 1, 0]);
+  });
+});
+
 describe('AddN', () => {
   it('sums same-shaped tensors', () => {
     const ts = [randT([3, 50]), randT([3, 50]), randT([3, 50])];

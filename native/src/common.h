@@ -13,23 +13,27 @@
 namespace pl {
 
 // ---------------------------------------------------------------------------------------------
-// Thread pool: a fixed set of workers plus the calling thread. Workers spin briefly after each
-// job (kernels arrive back to back) and then sleep on a condition variable.
+// Thread pool: a fixed set of workers plus the calling thread. A job is a number of parts; the
+// caller and the workers claim parts with an atomic ticket, so the caller never waits for a worker
+// that has not claimed anything (on a busy machine a descheduled worker costs nothing: the caller
+// runs the parts itself). Idle workers spin briefly (kernels arrive back to back), then sleep.
 // ---------------------------------------------------------------------------------------------
 class ThreadPool {
  public:
   static ThreadPool& get();
   int size() const { return nthreads_; }
-  // Runs fn(tid, n) on n = min(want, size()) threads, tid 0 being the caller; returns when all are done.
+  // Runs fn(part, parts) for part = 0 … parts-1, each exactly once, on any of the threads (the
+  // caller included); returns when all parts are done. Nested calls run inline.
   template <class F>
-  void run(int want, F&& fn) {
-    int n = want < nthreads_ ? want : nthreads_;
-    if (n <= 1 || inside_) {
-      fn(0, 1);
+  void run(int64_t parts, F&& fn) {
+    if (parts <= 0) return;
+    if (parts == 1 || nthreads_ <= 1 || tInside) {
+      for (int64_t p = 0; p < parts; p++) fn((int)p, (int)parts);
       return;
     }
+    if (parts > 65535) parts = 65535;
     Job job{&invoke<F>, &fn};
-    dispatch(job, n);
+    dispatch(job, (int)parts);
   }
   // Changes the number of threads (1..64). Not thread-safe against concurrent run().
   void resize(int n);
@@ -41,34 +45,37 @@ class ThreadPool {
     void* ctx;
   };
   template <class F>
-  static void invoke(void* ctx, int tid, int n) {
-    (*static_cast<F*>(ctx))(tid, n);
+  static void invoke(void* ctx, int part, int parts) {
+    (*static_cast<F*>(ctx))(part, parts);
   }
   ThreadPool();
-  void dispatch(const Job& job, int n);
+  void dispatch(const Job& job, int parts);
   void start(int n);
   void stop();
   void worker(int tid, uint64_t startEpoch);
+  // claims and runs parts of the job whose ticket is t; returns the last ticket seen
+  uint64_t work(uint64_t t);
 
   int nthreads_ = 1;
-  bool inside_ = false;  // true while the caller runs a job: nested runs execute inline
+  static thread_local bool tInside;
   struct State;
   State* s_ = nullptr;
 };
 
-// Splits [0, total) into parts of at least `grain` items and runs body(begin, end) on the pool.
+// Splits [0, total) into chunks of at least `grain` items (a few per thread, for balance) and runs
+// body(begin, end) for each on the pool.
 template <class F>
 void parallel_for(int64_t total, int64_t grain, F&& body) {
   if (total <= 0) return;
   ThreadPool& pool = ThreadPool::get();
   int64_t maxParts = grain > 0 ? (total + grain - 1) / grain : total;
-  int parts = (int)(maxParts < pool.size() ? maxParts : pool.size());
-  if (parts <= 1) {
+  int64_t parts = maxParts < 4 * pool.size() ? maxParts : 4 * pool.size();
+  if (parts <= 1 || pool.size() <= 1) {
     body((int64_t)0, total);
     return;
   }
-  pool.run(parts, [&](int tid, int n) {
-    int64_t b = total * tid / n, e = total * (tid + 1) / n;
+  pool.run(parts, [&](int part, int n) {
+    int64_t b = total * part / n, e = total * (part + 1) / n;
     if (b < e) body(b, e);
   });
 }

@@ -95,16 +95,13 @@ static Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   }
   const int64_t br = blockRows(p);
   const int64_t blocks = (rows + br - 1) / br;
-  ThreadPool& pool = ThreadPool::get();
-  int parts = (int)std::min<int64_t>(pool.size(), blocks);
-  pool.run(parts, [&](int tid, int n) {
-    std::vector<float> col((size_t)br * K);
-    for (int64_t b = tid; b < blocks; b += n) {
-      int64_t r0 = b * br, r1 = std::min(rows, r0 + br);
-      im2col(p, x.p, r0, r1, col.data());
-      sgemm1(false, false, r1 - r0, p.OC, K, col.data(), K, f.p, p.OC, 0.f, o.p + r0 * p.OC, p.OC);
-      epilogue(o.p + r0 * p.OC, p.OC, 0, r1 - r0, 0, p.OC, bias.p, biasKind, act, alpha);
-    }
+  ThreadPool::get().run(blocks, [&](int b, int) {
+    thread_local std::vector<float> col;
+    if (col.size() < (size_t)br * K) col.resize((size_t)br * K);
+    int64_t r0 = b * br, r1 = std::min(rows, r0 + br);
+    im2col(p, x.p, r0, r1, col.data());
+    sgemm1(false, false, r1 - r0, p.OC, K, col.data(), K, f.p, p.OC, 0.f, o.p + r0 * p.OC, p.OC);
+    epilogue(o.p + r0 * p.OC, p.OC, 0, r1 - r0, 0, p.OC, bias.p, biasKind, act, alpha);
   });
   return env.Undefined();
 }
@@ -131,10 +128,11 @@ static Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   const int64_t br = std::max<int64_t>(blockRows(p), 1);
   ThreadPool& pool = ThreadPool::get();
   if (p.N >= 2) {
-    int parts = (int)std::min<int64_t>(pool.size(), p.N);
-    pool.run(parts, [&](int tid, int n) {
-      int64_t n0 = p.N * tid / n, n1 = p.N * (tid + 1) / n;
-      std::vector<float> dcol((size_t)br * K);
+    const int64_t parts = std::min<int64_t>(p.N, 4 * pool.size());
+    pool.run(parts, [&](int part, int n) {
+      int64_t n0 = p.N * part / n, n1 = p.N * (part + 1) / n;
+      thread_local std::vector<float> dcol;
+      if (dcol.size() < (size_t)br * K) dcol.resize((size_t)br * K);
       for (int64_t r0 = n0 * imgRows; r0 < n1 * imgRows; r0 += br) {
         int64_t r1 = std::min(n1 * imgRows, r0 + br);
         sgemm1(false, true, r1 - r0, K, p.OC, dy.p + r0 * p.OC, p.OC, f.p, p.OC, 0.f, dcol.data(), K);
@@ -173,12 +171,13 @@ static Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   const int64_t br = blockRows(p);
   const int64_t blocks = (rows + br - 1) / br;
   ThreadPool& pool = ThreadPool::get();
-  int parts = (int)std::min<int64_t>(pool.size(), blocks);
+  int parts = (int)std::min<int64_t>(2 * pool.size(), blocks);
   std::vector<float> partial((size_t)(parts - 1) * K * OC);
   pool.run(parts, [&](int tid, int n) {
     float* acc = tid == 0 ? dw.p : partial.data() + (size_t)(tid - 1) * K * OC;
     if (tid > 0) std::fill(acc, acc + K * OC, 0.f);
-    std::vector<float> col((size_t)br * K);
+    thread_local std::vector<float> col;
+    if (col.size() < (size_t)br * K) col.resize((size_t)br * K);
     for (int64_t b = tid; b < blocks; b += n) {
       int64_t r0 = b * br, r1 = std::min(rows, r0 + br);
       im2col(p, x.p, r0, r1, col.data());

@@ -259,13 +259,7 @@ static void softmaxRows(const float* x, float* y, int64_t r0, int64_t r1, int64_
   for (int64_t r = r0; r < r1; r++) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
-    float m = -__builtin_inff();
-    bool nan = false;
-    for (int64_t j = 0; j < cols; j++) {
-      m = xr[j] > m ? xr[j] : m;
-      nan |= __builtin_isnan(xr[j]);
-    }
-    if (nan) m = __builtin_nanf("");
+    const float m = rowExtreme<true>(xr, cols);
     float s = 0.f;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < cols; j++) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <string>
 
@@ -14,9 +15,12 @@
 
 namespace pl {
 
+bool gUseOwnGemm = true;
+
 void sgemm1(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
             float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
+  if (gUseOwnGemm && K > 0 && sgemmOwn(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc)) return;
   if (K <= 0) {
     for (int64_t i = 0; i < M; i++) {
       float* c = C + i * ldc;
@@ -78,6 +82,10 @@ void sgemmPar(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A,
   if (M <= 0 || N <= 0) return;
   ThreadPool& pool = ThreadPool::get();
   int nt = pool.size();
+  if (gUseOwnGemm && nt > 1 && K > 0 && M * N * K >= kParFlops &&
+      sgemmOwnPar(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, bias, biasKind, act, alpha)) {
+    return;
+  }
   if (nt <= 1 || M * N * std::max<int64_t>(K, 1) < kParFlops) {
     sgemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
     epilogue(C, ldc, 0, M, 0, N, bias, biasKind, act, alpha);
@@ -88,7 +96,7 @@ void sgemmPar(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A,
   int64_t len = splitM ? M : N;
   int64_t unit = splitM ? 16 : 32;
   int64_t blocks = (len + unit - 1) / unit;
-  int parts = (int)std::min<int64_t>(nt, blocks);
+  int parts = (int)std::min<int64_t>(2 * nt, blocks);
   if (parts <= 1) {
     sgemm1(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
     epilogue(C, ldc, 0, M, 0, N, bias, biasKind, act, alpha);
@@ -188,8 +196,9 @@ static Napi::Value Matmul(const Napi::CallbackInfo& info) {
   int nt = pool.size();
   if (no >= nt && M * N * std::max<int64_t>(K, 1) < (int64_t)1 << 22) {
     // many small GEMMs: spread the batch over the threads
-    pool.run((int)std::min<int64_t>(nt, no), [&](int tid, int n) {
-      int64_t t0 = no * tid / n, t1 = no * (tid + 1) / n;
+    const int64_t parts = std::min<int64_t>(no, 1024);
+    pool.run(parts, [&](int part, int n) {
+      int64_t t0 = no * part / n, t1 = no * (part + 1) / n;
       for (int64_t t = t0; t < t1; t++) {
         float* c = out.p + t * M * N;
         sgemm1(ta, tb, M, N, K, a.p + aOff[t], lda, b.p + bOff[t], ldb, 0.f, c, ldc);
@@ -218,13 +227,33 @@ static Napi::Value SgemmDirect(const Napi::CallbackInfo& info) {
   checkNoAlias(env, c.p, c.n, a.p, a.n * 4, "a");
   checkNoAlias(env, c.p, c.n, b.p, b.n * 4, "b");
   openblas_set_num_threads(threads);
-  sgemm1(ta, tb, M, N, K, a.p, ta ? M : K, b.p, tb ? K : N, 0.f, c.p, N);
+  if (M > 0 && N > 0 && K > 0) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f,
+                a.p, (blasint)(ta ? M : K), b.p, (blasint)(tb ? K : N), 0.f, c.p, (blasint)N);
+  } else {
+    sgemm1(ta, tb, M, N, K, a.p, ta ? M : K, b.p, tb ? K : N, 0.f, c.p, N);
+  }
   openblas_set_num_threads(1);
   return env.Undefined();
 }
 
+// gemmKernel(name?): 'avx512' (own kernel) or 'openblas'; with a name, switches and returns the new one.
+static Napi::Value GemmKernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() > 0 && info[0].IsString()) {
+    std::string want = info[0].As<Napi::String>().Utf8Value();
+    if (want == "openblas") gUseOwnGemm = false;
+    else if (want == "avx512") gUseOwnGemm = sgemmOwnAvailable();
+    else fail(env, "gemm kernel must be 'avx512' or 'openblas'");
+  }
+  return Napi::String::New(env, gUseOwnGemm && sgemmOwnAvailable() ? "avx512" : "openblas");
+}
+
 void initGemm(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
+  const char* g = std::getenv("PAPERLAB_GEMM");
+  gUseOwnGemm = sgemmOwnAvailable() && !(g && std::string(g) == "openblas");
+  exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("sgemmDirect", Napi::Function::New(env, SgemmDirect, "sgemmDirect"));
 }

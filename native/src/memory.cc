@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common.h"
+#include "vmath.h"
 
 namespace pl {
 
@@ -331,16 +332,7 @@ static float reduceRow(const float* p, int64_t R) {
     for (int64_t j = 0; j < R; j++) s += (double)p[j];
     return OP == R_MEAN ? (float)(s / (double)R) : (float)s;
   }
-  // max/min: 16 lanes, NaN sticky
-  float acc[16];
-  for (int l = 0; l < 16; l++) acc[l] = redInit<OP>();
-  int64_t j = 0;
-  for (; j + 16 <= R; j += 16)
-    for (int l = 0; l < 16; l++) acc[l] = redStep<OP>(acc[l], p[j + l]);
-  float r = redInit<OP>();
-  for (int l = 0; l < 16; l++) r = redStep<OP>(r, acc[l]);
-  for (; j < R; j++) r = redStep<OP>(r, p[j]);
-  return r;
+  return rowExtreme<OP == R_MAX>(p, R);
 }
 
 template <int OP>
@@ -456,6 +448,80 @@ static Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// ------------------------------------------------------------------------------------------------
+// Constant padding: out = value everywhere, x copied at offset `before` (out dims = before+dims+after)
+// pad(x, shape, before, after, value, out)
+// ------------------------------------------------------------------------------------------------
+static Napi::Value Pad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = argF32(info, 0, "x");
+  std::vector<int64_t> shape = argDims(info, 1, "shape");
+  std::vector<int64_t> before = argDims(info, 2, "before");
+  std::vector<int64_t> after = argDims(info, 3, "after");
+  float value = (float)argNum(info, 4, "value");
+  F32 o = argF32(info, 5, "out");
+  size_t r = shape.size();
+  if (before.size() != r || after.size() != r) fail(env, "before and after need one entry per dim");
+  std::vector<int64_t> os(r);
+  for (size_t i = 0; i < r; i++) os[i] = before[i] + shape[i] + after[i];
+  int64_t n = sizeOf(env, shape, "shape");
+  checkLen(env, x.n, n, "x");
+  checkLen(env, o.n, sizeOf(env, os, "out shape"), "out");
+  checkNoAlias(env, o.p, o.n, x.p, x.n * 4, "x");
+  std::fill(o.p, o.p + o.n, value);
+  if (n == 0) return env.Undefined();
+  if (r == 0) {
+    o.p[0] = x.p[0];
+    return env.Undefined();
+  }
+  std::vector<int64_t> ost(r);
+  {
+    int64_t st = 1;
+    for (size_t i = r; i-- > 0;) ost[i] = st, st *= os[i];
+  }
+  const int64_t run = shape[r - 1];
+  const int64_t rowsN = n / run;
+  parallel_for(rowsN, std::max<int64_t>(1, kGrain / run), [&](int64_t s0, int64_t e0) {
+    std::vector<int64_t> idx(r - 1);
+    int64_t rem = s0;
+    for (size_t i = r - 1; i-- > 0;) {
+      idx[i] = rem % shape[i];
+      rem /= shape[i];
+    }
+    for (int64_t row = s0; row < e0; row++) {
+      int64_t off = before[r - 1];
+      for (size_t i = 0; i + 1 < r; i++) off += (idx[i] + before[i]) * ost[i];
+      std::memcpy(o.p + off, x.p + row * run, (size_t)run * 4);
+      for (size_t i = r - 1; i-- > 0;) {
+        if (++idx[i] < shape[i]) break;
+        idx[i] = 0;
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// oneHot(indices, depth, on, off, out): out[i, j] = indices[i] == j ? on : off (indices outside
+// [0, depth) give a row of `off`)
+static Napi::Value OneHot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  I32 idx = argI32(info, 0, "indices");
+  int64_t depth = argInt(info, 1, "depth", 0, INT64_C(1) << 31);
+  float on = (float)argNum(info, 2, "on"), off = (float)argNum(info, 3, "off");
+  F32 o = argF32(info, 4, "out");
+  checkLen(env, o.n, (int64_t)idx.n * depth, "out");
+  checkNoAlias(env, o.p, o.n, idx.p, idx.n * 4, "indices");
+  parallel_for((int64_t)idx.n, std::max<int64_t>(1, kGrain / std::max<int64_t>(depth, 1)), [&](int64_t s0, int64_t e0) {
+    std::fill(o.p + s0 * depth, o.p + e0 * depth, off);
+    for (int64_t i = s0; i < e0; i++) {
+      const int32_t j = idx.p[i];
+      if (j >= 0 && j < depth) o.p[i * depth + j] = on;
+    }
+  });
+  return env.Undefined();
+}
+
 void initMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose, "transpose"));
   exports.Set("slice", Napi::Function::New(env, Slice, "slice"));
@@ -464,6 +530,8 @@ void initMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum, "unsortedSegmentSum"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("pad", Napi::Function::New(env, Pad, "pad"));
+  exports.Set("oneHot", Napi::Function::New(env, OneHot, "oneHot"));
 }
 
 }  // namespace pl

@@ -14,18 +14,26 @@
 
 namespace pl {
 
+// The ticket packs the job's epoch (32 bits), its number of parts (16) and the next unclaimed part
+// (16), so that one compare-and-swap both claims a part and proves it belongs to the current job.
 struct ThreadPool::State {
   std::vector<std::thread> threads;
   std::mutex m;
   std::condition_variable cv;
-  std::atomic<uint64_t> epoch{0};
+  std::atomic<uint64_t> ticket{0};
   std::atomic<int> sleepers{0};
-  std::atomic<int> remaining{0};
+  std::atomic<int> done{0};
   std::atomic<bool> stopping{false};
   Job job{nullptr, nullptr};
-  int active = 0;
+  uint32_t epoch = 0;        // written by the dispatching thread only
   int64_t spinNs = 200000;  // how long an idle worker spins before sleeping
 };
+
+thread_local bool ThreadPool::tInside = false;
+
+static inline uint32_t epochOf(uint64_t t) { return (uint32_t)(t >> 32); }
+static inline uint32_t partsOf(uint64_t t) { return (uint32_t)((t >> 16) & 0xffff); }
+static inline uint32_t nextOf(uint64_t t) { return (uint32_t)(t & 0xffff); }
 
 static int defaultThreads() {
   if (const char* e = std::getenv("PAPERLAB_THREADS")) {
@@ -62,7 +70,7 @@ void ThreadPool::start(int n) {
   nthreads_ = n;
   s_->stopping = false;
   // each worker starts from the epoch current now, so a job dispatched before it runs is not missed
-  const uint64_t e0 = s_->epoch.load();
+  const uint64_t e0 = epochOf(s_->ticket.load());
   for (int t = 1; t < n; t++) s_->threads.emplace_back([this, t, e0] { worker(t, e0); });
 }
 
@@ -70,7 +78,8 @@ void ThreadPool::stop() {
   {
     std::lock_guard<std::mutex> lk(s_->m);
     s_->stopping = true;
-    s_->epoch.fetch_add(1);
+    s_->epoch++;
+    s_->ticket.store((uint64_t)s_->epoch << 32);  // an empty job: wakes everyone
   }
   s_->cv.notify_all();
   for (auto& th : s_->threads) th.join();
@@ -85,55 +94,69 @@ void ThreadPool::resize(int n) {
   start(n);
 }
 
-void ThreadPool::worker(int tid, uint64_t seen) {
+uint64_t ThreadPool::work(uint64_t t) {
   State& s = *s_;
+  const uint32_t e = epochOf(t);
   for (;;) {
-    uint64_t e = s.epoch.load(std::memory_order_acquire);
-    if (e == seen) {
+    if (epochOf(t) != e || nextOf(t) >= partsOf(t)) return t;
+    if (s.ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      // the part is ours and belongs to epoch e, whose job stays put until every part is done
+      const Job j = s.job;
+      tInside = true;
+      j.call(j.ctx, (int)nextOf(t), (int)partsOf(t));
+      tInside = false;
+      s.done.fetch_add(1, std::memory_order_acq_rel);
+      t = s.ticket.load(std::memory_order_acquire);
+    }
+  }
+}
+
+void ThreadPool::worker(int, uint64_t seenEpoch) {
+  State& s = *s_;
+  uint32_t seen = (uint32_t)seenEpoch;
+  for (;;) {
+    uint64_t t = s.ticket.load(std::memory_order_acquire);
+    if (epochOf(t) == seen) {
       auto t0 = std::chrono::steady_clock::now();
       int k = 0;
-      while ((e = s.epoch.load(std::memory_order_acquire)) == seen) {
+      while (epochOf(t = s.ticket.load(std::memory_order_acquire)) == seen) {
         _mm_pause();
         if (++k == 256) {
           k = 0;
           if (std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count() > s.spinNs) {
             std::unique_lock<std::mutex> lk(s.m);
             s.sleepers.fetch_add(1);
-            s.cv.wait(lk, [&] { return s.epoch.load() != seen; });
+            s.cv.wait(lk, [&] { return epochOf(s.ticket.load()) != seen; });
             s.sleepers.fetch_sub(1);
-            e = s.epoch.load();
+            t = s.ticket.load();
             break;
           }
         }
       }
     }
-    seen = e;
     if (s.stopping.load()) return;
-    if (tid < s.active) {
-      s.job.call(s.job.ctx, tid, s.active);
-      s.remaining.fetch_sub(1, std::memory_order_acq_rel);
-    }
+    seen = epochOf(t);
+    work(t);  // if a newer job appears meanwhile, the next turn sees its epoch != seen at once
   }
 }
 
-void ThreadPool::dispatch(const Job& job, int n) {
+void ThreadPool::dispatch(const Job& job, int parts) {
   State& s = *s_;
   s.job = job;
-  s.active = n;
-  s.remaining.store(n - 1);
-  s.epoch.fetch_add(1);  // seq_cst: pairs with sleepers.fetch_add in worker()
+  s.done.store(0, std::memory_order_relaxed);
+  s.epoch++;
+  const uint64_t t0 = ((uint64_t)s.epoch << 32) | ((uint64_t)parts << 16);
+  s.ticket.store(t0);  // seq_cst publish: pairs with sleepers.fetch_add in worker()
   if (s.sleepers.load() > 0) {
     std::lock_guard<std::mutex> lk(s.m);
     s.cv.notify_all();
   }
-  inside_ = true;
-  job.call(job.ctx, 0, n);
-  inside_ = false;
+  work(t0);
   int k = 0;
-  while (s.remaining.load(std::memory_order_acquire) != 0) {
+  while (s.done.load(std::memory_order_acquire) < parts) {
     _mm_pause();
-    if (++k > 4096) {
-      std::this_thread::yield();  // a worker was descheduled (busy machine): let it run
+    if (++k > 2048) {
+      std::this_thread::yield();  // a worker holding a part was descheduled: let it finish
       k = 0;
     }
   }

@@ -124,4 +124,33 @@ static inline float vgeluGrad(float x) {
   return s + 2.f * x * s * (1.f - s) * du;
 }
 
+// Max / min of p[0..n) with NaN propagation (any NaN gives NaN), in 16-lane vectors (GCC vector
+// extensions, lowered to AVX-512 / AVX2 / SSE as the target allows). n = 0 gives ∓Inf.
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+template <bool MAX>
+static inline float rowExtreme(const float* p, int64_t n) {
+  const float init = MAX ? -__builtin_inff() : __builtin_inff();
+  v16f acc = {init, init, init, init, init, init, init, init, init, init, init, init, init, init, init, init};
+  v16i nan = {0};
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    v16f x;
+    std::memcpy(&x, p + j, 64);
+    acc = MAX ? (x > acc ? x : acc) : (x < acc ? x : acc);
+    nan |= (x != x);
+  }
+  float m = init;
+  bool anyNan = false;
+  for (int l = 0; l < 16; l++) {
+    m = MAX ? (acc[l] > m ? acc[l] : m) : (acc[l] < m ? acc[l] : m);
+    anyNan |= nan[l] != 0;
+  }
+  for (; j < n; j++) {
+    m = MAX ? (p[j] > m ? p[j] : m) : (p[j] < m ? p[j] : m);
+    anyNan |= __builtin_isnan(p[j]);
+  }
+  return anyNan ? __builtin_nanf("") : m;
+}
+
 }  // namespace pl

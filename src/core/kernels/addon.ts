@@ -36,12 +36,16 @@ export interface NativeAddon {
   gather(x: F32, outer: number, dim: number, inner: number, indices: Int32Array, out: F32): number;
   unsortedSegmentSum(x: F32, rows: number, inner: number, ids: Int32Array, numSegments: number, out: F32): void;
   reduce(op: number, x: F32, outer: number, R: number, inner: number, out: F32): void;
+  pad(x: F32, shape: Dims, before: Dims, after: Dims, value: number, out: F32): void;
+  oneHot(indices: Int32Array, depth: number, on: number, off: number, out: F32): void;
+  /** 'avx512' (paperlab's kernel) or 'openblas'; with an argument, switches first. */
+  gemmKernel(which?: 'avx512' | 'openblas'): string;
 }
 
 const REQUIRED: Array<keyof NativeAddon> = [
   'blasInfo', 'numThreads', 'matmul', 'sgemmDirect', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'pool2d',
   'maxPoolGrad', 'avgPoolGrad', 'binary', 'unary', 'softmax', 'layerNorm', 'layerNormGrad', 'geluGrad', 'addN', 'transpose',
-  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce',
+  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel',
 ];
 
 /** The addon if it has every function this version of paperlab calls, else null (stale build). */

@@ -47,6 +47,10 @@ function replacements(a: NativeAddon): Array<[string, NativeImpl]> {
     ['Concat', sh.concat(a)],
     ['GatherV2', sh.gatherV2(a)],
     ['UnsortedSegmentSum', sh.unsortedSegmentSum(a)],
+    ['Pack', sh.pack(a)],
+    ['Unpack', sh.unpack(a)],
+    ['PadV2', sh.padV2(a)],
+    ['OneHot', sh.oneHot(a)],
   ];
 }
 

@@ -183,3 +183,81 @@ export function reduce(addon: NativeAddon, op: number, axisAttr: 'axis' | 'reduc
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 }
+
+/** Pack (tf.stack): a concat of the inputs viewed as [outer, inner] along a new axis. */
+export function pack(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const list = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
+    if (list.length < 2) return null;
+    const { shape, dtype } = list[0]!;
+    if (list.some((t) => t.dtype !== dtype || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) return null;
+    let axis = Number(attr<number>(args, 'axis') ?? 0);
+    if (axis < 0) axis += shape.length + 1;
+    if (!Number.isInteger(axis) || axis < 0 || axis > shape.length) return null;
+    const vals: Float32Array[] = [];
+    for (const t of list) {
+      const v = bits32(backend, t);
+      if (!v) return null;
+      vals.push(v);
+    }
+    const outShape = [...shape.slice(0, axis), list.length, ...shape.slice(axis)];
+    const n = sizeOf(outShape);
+    if (n === 0) return null;
+    const outer = sizeOf(shape.slice(0, axis));
+    const inner = sizeOf(shape.slice(axis));
+    const { values, view } = allocOut(dtype, n);
+    addon.concat(vals, list.map(() => inner), outer, view);
+    return backend.makeTensorInfo(outShape, dtype, values);
+  };
+}
+
+/** Unpack (tf.unstack) along an inner axis (axis 0 pieces are zero-copy views in tfjs: left to it). */
+export function unpack(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'value');
+    const xv = bits32(backend, x);
+    if (!x || !xv || x.shape.length === 0) return null;
+    let axis = Number(attr<number>(args, 'axis') ?? 0);
+    if (axis < 0) axis += x.shape.length;
+    if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) return null;
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const num = x.shape[axis]!;
+    if (outer <= 1 || num === 0 || xv.length === 0) return null;
+    const inner = sizeOf(x.shape.slice(axis + 1));
+    const outShape = x.shape.filter((_, i) => i !== axis);
+    const outs = Array.from({ length: num }, () => allocOut(x.dtype, outer * inner));
+    addon.split(xv, new Array<number>(num).fill(inner), outer, outs.map((o) => o.view));
+    return outs.map((o) => backend.makeTensorInfo(outShape.slice(), x.dtype, o.values));
+  };
+}
+
+export function padV2(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const x = input(args, 'x');
+    const xv = bits32(backend, x);
+    const paddings = attr<Array<[number, number]>>(args, 'paddings');
+    if (!x || !xv || !Array.isArray(paddings) || paddings.length !== x.shape.length) return null;
+    if (paddings.some((p) => !Array.isArray(p) || p.length !== 2 || !(p[0] >= 0) || !(p[1] >= 0))) return null;
+    const value = Number(attr<number | undefined>(args, 'constantValue') ?? 0);
+    if (x.dtype === 'int32' && value !== 0) return null; // int32 padding with 0 only (zero bits)
+    const outShape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
+    const n = sizeOf(outShape);
+    if (n === 0) return null;
+    const { values, view } = allocOut(x.dtype, n);
+    addon.pad(xv, x.shape, paddings.map((p) => p[0]), paddings.map((p) => p[1]), value, view);
+    return backend.makeTensorInfo(outShape, x.dtype, values);
+  };
+}
+
+export function oneHot(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const indices = input(args, 'indices');
+    const iv = i32(backend, indices);
+    const dtype = attr<string | undefined>(args, 'dtype') ?? 'int32';
+    const depth = Number(attr<number>(args, 'depth'));
+    if (!indices || !iv || dtype !== 'float32' || !Number.isInteger(depth) || depth < 0) return null;
+    const out = allocF32(iv.length * depth);
+    addon.oneHot(iv, depth, Number(attr<number>(args, 'onValue') ?? 1), Number(attr<number>(args, 'offValue') ?? 0), out);
+    return backend.makeTensorInfo([...indices.shape, depth], 'float32', out);
+  };
+}
