@@ -103,8 +103,11 @@ interface ArmResult {
 const pct = (v: number) => Number((100 * v).toFixed(2));
 const r3 = (v: number) => Number(v.toFixed(3));
 
-/** Spread below this (std of z/‖z‖ × √d) counts as collapsed: under a tenth of well-spread embeddings. */
-export const COLLAPSE_THRESHOLD = 0.1;
+/**
+ * Spread below this (std of z/‖z‖ × √d) counts as collapsed: under a quarter of well-spread
+ * embeddings. In our runs healthy arms sit at 0.7–0.8 and collapsing ones fall to 0.02–0.16.
+ */
+export const COLLAPSE_THRESHOLD = 0.25;
 
 export async function runByolCollapse(cfg: ByolCollapseConfig, ctx: { rng: Rng; seed: number; log: (m: string) => void }): Promise<ExperimentOutput> {
   const data = loadMnist({ seed: ctx.seed, trainLimit: cfg.trainSize, testLimit: cfg.testSize });
@@ -224,7 +227,8 @@ export async function runByolCollapse(cfg: ByolCollapseConfig, ctx: { rng: Rng; 
 export function byolVerdict(results: ArmResult[], randomProbe: number, testSize: number): string {
   const get = (k: string) => results.find((r) => r.key === k);
   const hw = (p: number) => 1.96 * Math.sqrt((p * (1 - p)) / testSize);
-  const state = (r: ArmResult) => (r.collapsed ? `collapsed (spread ${r.projectionStd.toFixed(3)})` : `spread ${r.projectionStd.toFixed(2)}, probe ${pct(r.probe)} %`);
+  const state = (r: ArmResult) =>
+    r.collapsed ? `collapsed (spread ${r.projectionStd.toFixed(3)}, loss ${r.finalLoss.toFixed(3)}, probe ${pct(r.probe)} %)` : `spread ${r.projectionStd.toFixed(2)}, probe ${pct(r.probe)} %`;
   const worse = (a: ArmResult, b: ArmResult) => a.collapsed !== b.collapsed ? a.collapsed : a.probe < b.probe - Math.max(hw(a.probe), hw(b.probe));
   const parts: string[] = [];
   const byol = get('byol');
