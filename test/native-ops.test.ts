@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { initEngine } from '../src/core/engine.js';
 import { tf, type Tensor } from '../src/core/tf.js';
 import { Rng } from '../src/core/rng.js';
-import { gelu, layerNorm, linear } from '../src/core/ops.js';
+import { adamUpdate, gelu, layerNorm, linear } from '../src/core/ops.js';
+import { AdamW } from '../src/core/optim.js';
 import { loadAddon } from '../src/core/native.js';
 import { registerNativeKernels, unregisterNativeKernels, nativeKernelStats } from '../src/core/kernels/index.js';
 
@@ -206,5 +207,52 @@ describe('linear and a pre-LN transformer MLP block', () => {
     close([got.value.dataSync()[0]!], [ref.value.dataSync()[0]!], 'loss', 1e-5, 1e-6);
     for (const v of list) close(vals(got.grads[v.name]!), vals(ref.grads[v.name]!), `grad ${v.name}`, 1e-3, 1e-5);
     list.forEach((v) => v.dispose());
+  });
+});
+
+describe('adamUpdate', () => {
+  it('matches a double-precision reference and AdamW.apply over several steps', () => {
+    const n = 40000;
+    const lr = 0.01;
+    const wd = 0.1;
+    const [b1, b2, eps] = [0.9, 0.95, 1e-8];
+    const p0 = rng.uniformArray(n, -1, 1);
+    const grads = [0, 1, 2].map(() => rng.uniformArray(n, -1, 1));
+    // reference in doubles
+    const P = Float64Array.from(p0);
+    const Mr = new Float64Array(n);
+    const Vr = new Float64Array(n);
+    // fused op, step by step
+    let p: Tensor = tf.tensor1d(p0);
+    let m: Tensor = tf.zeros([n]);
+    let v: Tensor = tf.zeros([n]);
+    // AdamW from src/core/optim.ts on a variable (rank-1: give it decay explicitly)
+    const variable = tf.variable(tf.tensor1d(p0), true, 'adam_ref');
+    const opt = new AdamW({ lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decay: () => true });
+    grads.forEach((gv, t) => {
+      const step = t + 1;
+      const bc1 = 1 - b1 ** step;
+      const bc2 = 1 - b2 ** step;
+      for (let i = 0; i < n; i++) {
+        Mr[i] = b1 * Mr[i]! + (1 - b1) * gv[i]!;
+        Vr[i] = b2 * Vr[i]! + (1 - b2) * gv[i]! ** 2;
+        P[i] = P[i]! - (Mr[i]! / (Math.sqrt(Vr[i]! / bc2) + eps)) * (lr / bc1) - P[i]! * lr * wd;
+      }
+      const g = tf.tensor1d(gv);
+      const r = adamUpdate(p, m, v, g, { beta1: b1, beta2: b2, eps, stepSize: lr / bc1, bc2, decay: lr * wd });
+      tf.dispose([p, m, v]);
+      [p, m, v] = [r.p, r.m, r.v];
+      opt.apply({ w: g }, { w: variable });
+      g.dispose();
+    });
+    close(vals(p), P, 'adamUpdate vs reference', 1e-5, 1e-6);
+    close(vals(m), Mr, 'adam m', 1e-5, 1e-7);
+    close(vals(v), Vr, 'adam v', 1e-5, 1e-9);
+    close(vals(p), vals(variable), 'adamUpdate vs AdamW.apply', 1e-5, 1e-6);
+    const plainR = plain(() => adamUpdate(tf.tensor1d(p0), tf.zeros([n]), tf.zeros([n]), tf.tensor1d(grads[0]!), { beta1: b1, beta2: b2, eps, stepSize: lr / (1 - b1), bc2: 1 - b2, decay: 0 }));
+    const fusedR = adamUpdate(tf.tensor1d(p0), tf.zeros([n]), tf.zeros([n]), tf.tensor1d(grads[0]!), { beta1: b1, beta2: b2, eps, stepSize: lr / (1 - b1), bc2: 1 - b2, decay: 0 });
+    close(vals(fusedR.p), vals(plainR.p), 'fused vs plain, no decay', 1e-6, 1e-7);
+    opt.dispose();
+    variable.dispose();
   });
 });

@@ -445,6 +445,45 @@ static Napi::Value AddN(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// adam(p, m, v, g, pOut, mOut, vOut, beta1, beta2, eps, stepSize, bc2, decay): one AdamW update,
+// in the order of src/core/optim.ts:
+//   m' = β1·m + (1−β1)·g;  v' = β2·v + (1−β2)·g²;  p' = p − m'/(√(v'/bc2) + ε)·stepSize − p·decay
+static Napi::Value Adam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 p = argF32(info, 0, "p"), m = argF32(info, 1, "m"), v = argF32(info, 2, "v"), g = argF32(info, 3, "g");
+  F32 po = argF32(info, 4, "pOut"), mo = argF32(info, 5, "mOut"), vo = argF32(info, 6, "vOut");
+  const float b1 = (float)argNum(info, 7, "beta1"), b2 = (float)argNum(info, 8, "beta2"), eps = (float)argNum(info, 9, "eps");
+  const float step = (float)argNum(info, 10, "stepSize"), bc2 = (float)argNum(info, 11, "bc2"), decay = (float)argNum(info, 12, "decay");
+  const int64_t n = (int64_t)p.n;
+  for (const F32* a : {&m, &v, &g, &po, &mo, &vo}) checkLen(env, a->n, n, "an Adam operand");
+  for (const F32* o : {&po, &mo, &vo})
+    for (const F32* i : {&p, &m, &v, &g}) checkNoAlias(env, o->p, o->n, i->p, i->n * 4, "an input");
+  checkNoAlias(env, po.p, po.n, mo.p, mo.n * 4, "another output");
+  checkNoAlias(env, po.p, po.n, vo.p, vo.n * 4, "another output");
+  checkNoAlias(env, mo.p, mo.n, vo.p, vo.n * 4, "another output");
+  const float c1 = 1.f - b1, c2 = 1.f - b2;
+  parallel_for(n, kGrain, [&](int64_t s0, int64_t e0) {
+    const float* __restrict pp = p.p;
+    const float* __restrict mp = m.p;
+    const float* __restrict vp = v.p;
+    const float* __restrict gp = g.p;
+    float* __restrict pq = po.p;
+    float* __restrict mq = mo.p;
+    float* __restrict vq = vo.p;
+    for (int64_t i = s0; i < e0; i++) {
+      const float gi = gp[i];
+      const float m1 = mp[i] * b1 + gi * c1;
+      const float v1 = vp[i] * b2 + (gi * gi) * c2;
+      const float denom = std::sqrt(v1 / bc2) + eps;
+      mq[i] = m1;
+      vq[i] = v1;
+      pq[i] = (pp[i] - (m1 / denom) * step) - pp[i] * decay;
+    }
+  });
+  return env.Undefined();
+}
+
 void initElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
@@ -453,6 +492,7 @@ void initElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad, "layerNormGrad"));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad, "geluGrad"));
   exports.Set("addN", Napi::Function::New(env, AddN, "addN"));
+  exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
 }
 
 }  // namespace pl

@@ -5,7 +5,7 @@
  * composition below, which is also the reference the tests compare against.
  */
 import { tf, type Tensor } from './tf.js';
-import { fusedKernelReady, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels/index.js';
+import { ADAM, fusedKernelReady, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels/index.js';
 
 type Save = (tensors: Tensor[]) => void;
 
@@ -88,5 +88,39 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     const x2 = tf.reshape(x, [-1, din]) as tf.Tensor2D;
     const y2 = b ? tf.fused.matMul({ a: x2, b: w as tf.Tensor2D, bias: b }) : tf.matMul(x2, w as tf.Tensor2D);
     return tf.reshape(y2, [...shape.slice(0, -1), dout]);
+  });
+}
+
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 − beta1^t) */
+  stepSize: number;
+  /** 1 − beta2^t */
+  bc2: number;
+  /** Decoupled weight decay this step: lr·weightDecay, or 0. */
+  decay: number;
+}
+
+/**
+ * One AdamW update of a parameter, as src/core/optim.ts writes it:
+ *   m' = β1·m + (1−β1)·g,  v' = β2·v + (1−β2)·g²,  p' = p − m'/(√(v'/bc2) + ε)·stepSize − p·decay.
+ * One fused native kernel when active (instead of a dozen tfjs ops), else the tf composition.
+ * Returns new tensors; assign them to the variables.
+ */
+export function adamUpdate(p: Tensor, m: Tensor, v: Tensor, g: Tensor, h: AdamHyper): { p: Tensor; m: Tensor; v: Tensor } {
+  const same = [m, v, g].every((t) => t.dtype === 'float32' && t.size === p.size);
+  if (p.dtype === 'float32' && same && p.size > 0 && fusedKernelReady(ADAM)) {
+    const [pn, mn, vn] = run(ADAM, { p, m, v, g }, { ...h });
+    return { p: pn!, m: mn!, v: vn! };
+  }
+  return tf.tidy(() => {
+    const m1 = tf.add(tf.mul(m, h.beta1), tf.mul(g, 1 - h.beta1));
+    const v1 = tf.add(tf.mul(v, h.beta2), tf.mul(tf.square(g), 1 - h.beta2));
+    const denom = tf.add(tf.sqrt(tf.div(v1, h.bc2)), h.eps);
+    let next = tf.sub(p, tf.mul(tf.div(m1, denom), h.stepSize));
+    if (h.decay > 0) next = tf.sub(next, tf.mul(p, h.decay));
+    return { p: next, m: m1, v: v1 };
   });
 }

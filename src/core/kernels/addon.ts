@@ -28,6 +28,8 @@ export interface NativeAddon {
   layerNormGrad(dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void;
   geluGrad(dy: F32, x: F32, dx: F32): void;
   addN(inputs: F32[], out: F32): void;
+  adam(p: F32, m: F32, v: F32, g: F32, pOut: F32, mOut: F32, vOut: F32, beta1: number, beta2: number, eps: number, stepSize: number,
+    bc2: number, decay: number): void;
   transpose(x: F32, shape: Dims, perm: Dims, out: F32): void;
   slice(x: F32, shape: Dims, begin: Dims, size: Dims, out: F32): void;
   concat(inputs: F32[], inners: Dims, outer: number, out: F32): void;
@@ -45,7 +47,7 @@ export interface NativeAddon {
 const REQUIRED: Array<keyof NativeAddon> = [
   'blasInfo', 'numThreads', 'matmul', 'sgemmDirect', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'pool2d',
   'maxPoolGrad', 'avgPoolGrad', 'binary', 'unary', 'softmax', 'layerNorm', 'layerNormGrad', 'geluGrad', 'addN', 'transpose',
-  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel',
+  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel', 'adam',
 ];
 
 /** The addon if it has every function this version of paperlab calls, else null (stale build). */

@@ -72,6 +72,7 @@ export const LAYER_NORM = 'PaperlabLayerNorm';
 export const LAYER_NORM_GRAD = 'PaperlabLayerNormGrad';
 export const GELU = 'PaperlabGelu';
 export const GELU_GRAD = 'PaperlabGeluGrad';
+export const ADAM = 'PaperlabAdam';
 
 /** inputs {x, gamma, beta}, attrs {eps} → [y, mean, rstd] (mean/rstd: one per row of the last axis). */
 export function layerNormKernel(addon: NativeAddon): NativeImpl {
@@ -140,6 +141,23 @@ export function geluGradKernel(addon: NativeAddon): NativeImpl {
     const out = allocF32(xv.length);
     addon.geluGrad(dyv, xv, out);
     return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+/** inputs {p, m, v, g}, attrs {beta1, beta2, eps, stepSize, bc2, decay} → [p', m', v'] (see ops.adamUpdate). */
+export function adamKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const p = input(args, 'p');
+    const vals = ['p', 'm', 'v', 'g'].map((n) => f32(backend, input(args, n)));
+    if (!p || vals.some((v) => !v || v.length !== vals[0]!.length)) throw new Error('PaperlabAdam: needs float32 p, m, v, g of one size');
+    const [pv, mv, vv, gv] = vals as Float32Array[];
+    const n = pv!.length;
+    const po = allocF32(n);
+    const mo = allocF32(n);
+    const vo = allocF32(n);
+    const num = (k: string): number => Number(attr<number>(args, k));
+    addon.adam(pv!, mv!, vv!, gv!, po, mo, vo, num('beta1'), num('beta2'), num('eps'), num('stepSize'), num('bc2'), num('decay'));
+    return [po, mo, vo].map((o) => backend.makeTensorInfo(p.shape.slice(), 'float32', o));
   };
 }
 

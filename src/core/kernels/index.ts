@@ -16,7 +16,7 @@ import { installPool, uninstallPool } from './pool.js';
 export { stats as nativeKernelStats } from './util.js';
 export { poolStats, poolInstalled, pooledBytes } from './pool.js';
 export type { NativeAddon } from './addon.js';
-export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD } from './elementwise.js';
+export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD, ADAM } from './elementwise.js';
 
 const BACKEND = 'cpu';
 
@@ -61,6 +61,7 @@ function additions(a: NativeAddon): Array<[string, NativeImpl]> {
     [ew.LAYER_NORM_GRAD, ew.layerNormGradKernel(a)],
     [ew.GELU, ew.geluKernel(a)],
     [ew.GELU_GRAD, ew.geluGradKernel(a)],
+    [ew.ADAM, ew.adamKernel(a)],
   ];
 }
 
