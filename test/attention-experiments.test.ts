@@ -18,6 +18,7 @@ import {
   buildCharVocab,
   crossoverLength,
   encodeChars,
+  labelSeed,
   maskedCharBatch,
   maskedDuplicationBatch,
   predictPowerLaw,
@@ -220,6 +221,13 @@ test('attention-accuracy: gaps beside LRA/Linformer, equal-time quality, and the
   assert.match(accuracyVerdict(half, { dupLength: 64, brownLength: 128, unigramBits: 4.4 }), /Linformer costs −60\.0 points on masked duplication and n\/a on Brown.*unigram stage/);
   assert.ok(close(unigramBits(new Int32Array([0, 0, 1, 1]), 3), 1));
   assert.ok(close(unigramBits(new Int32Array([2, 2, 2]), 3), 0));
+});
+
+test('labelSeed depends only on the run seed and the label, not on earlier draws', () => {
+  assert.equal(labelSeed(3, 'model-full'), labelSeed(3, 'model-full'));
+  assert.notEqual(labelSeed(3, 'model-full'), labelSeed(3, 'model-LSH-1'));
+  assert.notEqual(labelSeed(3, 'model-full'), labelSeed(4, 'model-full'));
+  assert.equal(labelSeed(3, 'x'), new Rng(3).fork('x').nextU32());
 });
 
 test('valueAtTime reads the last evaluation at or before a time', () => {

@@ -34,6 +34,7 @@ import {
   times,
   trainLockstep,
   batchPerStep,
+  labelSeed,
   valueAtTime,
   type EncoderBatch,
 } from './attention-common.js';
@@ -74,7 +75,7 @@ export interface AccuracySettings {
 
 export const ACCURACY_QUICK: AccuracySettings = {
   duplication: { length: 32, vocab: 8, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 150, lr: 3e-3, warmupSteps: 15, evalBatches: 1, bucketSize: 4, nHashes: 2, linformerK: 8 },
-  brown: { length: 64, maskRate: 0.15, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 150, lr: 3e-3, warmupSteps: 15, evalBatches: 2, bucketSize: 8, nHashes: 2, linformerK: 16 },
+  brown: { length: 64, maskRate: 0.15, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 300, lr: 3e-3, warmupSteps: 20, evalBatches: 2, bucketSize: 8, nHashes: 2, linformerK: 16 },
   budgetSec: 240,
   evalPoints: 4,
 };
@@ -268,7 +269,7 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
       task === 'duplication' ? maskedDuplicationBatch({ batch: t.batch, length: t.length, vocab: dupVocab }, rng) : maskedCharBatch(trainIds, { batch: t.batch, length: t.length, rate: t.maskRate!, mask: cv.mask }, rng),
     );
     const models = ACCURACY_KINDS.map((kind) => {
-      const seed = ctx.rng.fork(`model-${task}-${kind}`).nextU32();
+      const seed = labelSeed(ctx.seed, `model-${task}-${kind}`);
       const model = new ReformerLM({
         vocab: task === 'duplication' ? dupVocab + 1 : cv.size,
         maxLen: t.length,

@@ -73,6 +73,11 @@ export class Deadline {
   }
 }
 
+/** A seed for the stream named `label` under the run's seed, independent of how many other streams were drawn before it. */
+export function labelSeed(seed: number, label: string): number {
+  return new Rng(seed).fork(label).nextU32();
+}
+
 /** Rounds to `d` significant digits (keeps result.json readable). */
 export function sig(x: number, d = 3): number {
   return Number(x.toPrecision(d));

@@ -15,7 +15,7 @@ import type { JsonValue } from '../core/checkpoint.js';
 import { duplicationBatch, type DuplicationBatch } from '../data/synthetic.js';
 import type { HashKind } from '../attention/hash.js';
 import { ReformerLM, type ReformerLMConfig } from '../reformer/model.js';
-import { DOUBTS, Deadline, REFORMER_TABLE2, batchPerStep, pct, sig, times, trainLockstep } from './attention-common.js';
+import { DOUBTS, Deadline, REFORMER_TABLE2, batchPerStep, labelSeed, pct, sig, times, trainLockstep } from './attention-common.js';
 import type { Experiment, ExperimentOutput, RunContext, TableRow } from './types.js';
 
 export interface TrainRow {
@@ -71,7 +71,7 @@ export const DUPLICATION_QUICK: DuplicationSettings = {
   lr: 3e-3,
   warmupSteps: 12,
   evalSequences: 32,
-  rows: [FULL_ROW, lsh('angular', 1), lsh('angular', 2), lsh('coset', 2)],
+  rows: [FULL_ROW, lsh('angular', 1), lsh('angular', 2), lsh('angular', 4), lsh('coset', 2)],
   trainBudgetSec: 170,
   budgetSec: 245,
 };
@@ -215,7 +215,7 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
   };
   // every model trains in lockstep on the same batches; evaluations get what is left
   const models = s.rows.map((row) => {
-    const seed = ctx.rng.fork(`model-${row.id}`).nextU32();
+    const seed = labelSeed(ctx.seed, `model-${row.id}`);
     return { row, seed, model: new ReformerLM(baseConfig(row, seed)) };
   });
   const results: RowResult[] = [];
