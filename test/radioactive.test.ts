@@ -19,6 +19,8 @@ import {
   choleskySolve,
   mapWeights,
   scoreCarriers,
+  projectOut,
+  cosinePvalue,
   detect,
   lossGapStatistic,
   blackBoxTest,
@@ -120,6 +122,35 @@ test('scoreCarriers: cosines and p-values of hand-made weights', () => {
   assert.throws(() => scoreCarriers([0, 0, 0, 0, 0, 0], c), PaperlabError);
 });
 
+test('projectOut removes a span exactly and keeps the random-cosine law (simulated)', () => {
+  const rng = new Rng(17);
+  const d = 12;
+  const k = 3;
+  const basis = Float64Array.from({ length: d * 2 }, () => rng.normal()); // [d, 2]
+  const w = Float64Array.from({ length: d * k }, () => rng.normal());
+  const p = projectOut(w, d, k, basis, 2);
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < 2; j++) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += p[i * k + c]! * basis[i * 2 + j]!;
+      assert.ok(Math.abs(dot) < 1e-10, 'projected weights not orthogonal to the removed span');
+    }
+  }
+  // Projecting twice changes nothing; a dependent extra column is ignored.
+  const again = projectOut(p, d, k, Float64Array.from({ length: d * 3 }, (_, i) => (i % 3 === 2 ? basis[Math.floor(i / 3) * 2]! * 2 : basis[Math.floor(i / 3) * 2 + (i % 3)]!)), 3);
+  for (let i = 0; i < p.length; i++) assert.ok(Math.abs(again[i]! - p[i]!) < 1e-10);
+  // Under H0 (random carriers), the cosine of a projected fixed vector still follows the d-dim law.
+  const draws = 4000;
+  let hits = 0;
+  const fixed = projectOut(Float64Array.from({ length: d }, () => rng.normal()), d, 1, basis, 2);
+  for (let t = 0; t < draws; t++) {
+    const s = scoreCarriers(fixed, makeCarriers(1, d, rng.fork(`c${t}`)));
+    if (s.cosines[0]! >= 0.3) hits++;
+  }
+  const pth = cosinePvalue(0.3, d);
+  assert.ok(Math.abs(hits / draws - pth) < 5 * Math.sqrt((pth * (1 - pth)) / draws), `${hits / draws} vs ${pth}`);
+});
+
 /** Linear test double: features = x_flat·A (marker) or x_flat·A·R (suspect), head given. */
 class LinearNet implements FeatureClassifier {
   constructor(
@@ -166,6 +197,9 @@ test('detect: a rotated suspect whose head points along the carriers is flagged;
   assert.ok(hit.alignmentR2 > 0.9999);
   // Ten cosines ≈ 1 in 16 dims: each p ≈ 0 in float but the log is finite.
   assert.ok(Number.isFinite(hit.combinedLog10p) && hit.combinedLog10p < -30, `combined ${hit.combinedLog10p}`);
+  const withExcl = detect(marked, marker, carriers, held, { exclude: { data: Float64Array.from({ length: d }, (_, i) => (i === 0 ? 1 : 0)), cols: 1 } });
+  assert.equal(withExcl.excluded!.cosines.length, k);
+  assert.deepEqual(withExcl.cosines, hit.cosines);
   const miss = detect(clean, marker, carriers, held);
   assert.ok(miss.combinedLog10p > Math.log10(0.05), `clean head flagged: ${miss.combinedLog10p}`);
   assert.throws(() => detect(marked, marker, makeCarriers(k, d + 1, 1), held), (e: unknown) => e instanceof PaperlabError && e.argument === 'carriers');

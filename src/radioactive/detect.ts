@@ -43,6 +43,8 @@ export interface DetectResult extends CarrierScores {
   /** R² of the least-squares alignment on the held-out features. */
   alignmentR2: number;
   heldOut: number;
+  /** The same test after projecting `exclude` out of the mapped weights (only when it was given). */
+  excluded?: CarrierScores;
 }
 
 /**
@@ -82,6 +84,43 @@ export function scoreCarriers(weights: ArrayLike<number>, carriers: Carriers): C
 
 export interface DetectOptions extends AlignOptions {
   batchSize?: number;
+  /**
+   * Marker-space directions [d, r] (row-major) to project out of the mapped class weights before a
+   * second scoring, e.g. the marking network's own class weights: the "natural" part every model
+   * trained on this task shares, which otherwise makes all models' cosines move together for one
+   * carrier draw. They must not depend on the carriers; then the null law stays exact (a fixed unit
+   * vector against a uniformly random one). Not part of the paper's test.
+   */
+  exclude?: { data: ArrayLike<number>; cols: number };
+}
+
+/** Removes the span of `basis` [d, r] (row-major) from each column of `weights` [d, K]. */
+export function projectOut(weights: ArrayLike<number>, d: number, k: number, basis: ArrayLike<number>, r: number): Float64Array {
+  check(weights.length === d * k, 'weights', `have ${weights.length} values, not ${d}·${k}`, 'pass a [d, K] array');
+  check(basis.length === d * r, 'exclude', `has ${basis.length} values, not d·r = ${d}·${r}`, 'pass a [d, r] row-major array of directions');
+  // Orthonormal basis of the span (modified Gram–Schmidt, dropping dependent columns).
+  const q: Float64Array[] = [];
+  for (let j = 0; j < r; j++) {
+    const v = new Float64Array(d);
+    for (let i = 0; i < d; i++) v[i] = basis[i * r + j]!;
+    const n0 = Math.hypot(...v);
+    for (const b of q) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += v[i]! * b[i]!;
+      for (let i = 0; i < d; i++) v[i]! -= dot * b[i]!;
+    }
+    const n = Math.hypot(...v);
+    if (n > 1e-10 * Math.max(n0, 1e-300)) q.push(v.map((x) => x / n));
+  }
+  const out = Float64Array.from(weights);
+  for (let c = 0; c < k; c++) {
+    for (const b of q) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += out[i * k + c]! * b[i]!;
+      for (let i = 0; i < d; i++) out[i * k + c]! -= dot * b[i]!;
+    }
+  }
+  return out;
 }
 
 /**
@@ -99,7 +138,9 @@ export function detect(suspect: FeatureClassifier, markingNet: FeatureClassifier
   const al = alignFeatures(fm.data, ft.data, fm.n, fm.dim, ft.dim, o);
   const w = suspect.classifierWeights().dataSync() as Float32Array;
   const mapped = mapWeights(al, w, suspect.numClasses);
-  return { ...scoreCarriers(mapped, carriers), alignmentR2: al.r2, heldOut: fm.n };
+  const result: DetectResult = { ...scoreCarriers(mapped, carriers), alignmentR2: al.r2, heldOut: fm.n };
+  if (o.exclude) result.excluded = scoreCarriers(projectOut(mapped, carriers.dim, carriers.numClasses, o.exclude.data, o.exclude.cols), carriers);
+  return result;
 }
 
 /** Student-t prediction statistic of a gap against control gaps (needs ≥ 2 controls). */
