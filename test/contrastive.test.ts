@@ -9,8 +9,15 @@ import { tf } from '../src/core/tf.js';
 import { Rng } from '../src/core/rng.js';
 import { PaperlabError } from '../src/core/errors.js';
 import {
+  BatchNorm,
   BatchSampler,
+  Dense,
+  Encoder,
+  ProjectionHead,
   collapsedLoss,
+  evaluateClassifier,
+  pretrainContrastive,
+  trainCrossEntropy,
   embeddingStd,
   knnAccuracy,
   l2Normalize,
@@ -264,4 +271,59 @@ test('embeddingStd is 0 on constant embeddings and ≈ 1/√d on random ones; kN
   const trY = tf.tensor1d([0, 0, 1, 1], 'int32');
   assert.equal(knnAccuracy(trX, trY, tf.tensor2d([[1, 0.05], [0.05, 1]]), tf.tensor1d([0, 1], 'int32'), 1), 1);
   assert.equal(knnAccuracy(trX, trY, tf.tensor2d([[1, 0.05], [0.05, 1]]), tf.tensor1d([1, 1], 'int32'), 2), 0.5);
+});
+
+test('BatchNorm: batch statistics in training (closed form), running averages in evaluation', () => {
+  const bn = new BatchNorm(2, 0.9);
+  const x = tf.tensor2d([[1, 10], [3, 10], [5, 16]]);
+  const y = bn.apply(x, true).arraySync() as number[][];
+  // channel 0: mean 3, biased var 8/3; channel 1: mean 12, var 8
+  const s0 = Math.sqrt(8 / 3 + 1e-5);
+  const s1 = Math.sqrt(8 + 1e-5);
+  [[(1 - 3) / s0, (10 - 12) / s1], [0, (10 - 12) / s1], [(5 - 3) / s0, (16 - 12) / s1]].forEach((row, i) => row.forEach((v, j) => close(y[i]![j]!, v, 1e-5, `bn[${i}][${j}]`)));
+  assert.deepEqual(Array.from(bn.runningMean.dataSync()).map((v) => Number(v.toFixed(5))), [0.3, 1.2]);
+  close(bn.runningVar.dataSync()[1]!, 0.9 + 0.1 * 8, 1e-6, 'running var');
+  const e = bn.apply(tf.tensor2d([[0.3, 1.2]]), false).dataSync();
+  close(e[0]!, 0, 1e-6, 'eval uses running mean');
+});
+
+test('encoders: CNN and pooled-MLP shapes; the same seed gives the same weights', () => {
+  const x = tf.zeros([3, 28, 28, 1]) as tf.Tensor4D;
+  const cnn = new Encoder({ kind: 'cnn', channels: [4, 8], dim: 16 }, new Rng(1));
+  assert.deepEqual(cnn.apply(x).shape, [3, 16]);
+  assert.deepEqual(cnn.variables()['dense0/w']!.shape, [7 * 7 * 8, 16]);
+  const mlp = new Encoder({ kind: 'mlp', inputPool: 2, hidden: [32], dim: 8 }, new Rng(1));
+  assert.deepEqual(mlp.variables()['dense0/w']!.shape, [14 * 14, 32]);
+  assert.deepEqual(mlp.apply(x).shape, [3, 8]);
+  const again = new Encoder({ kind: 'mlp', inputPool: 2, hidden: [32], dim: 8 }, new Rng(1));
+  assert.deepEqual(Array.from(again.variables()['dense0/w']!.dataSync()), Array.from(mlp.variables()['dense0/w']!.dataSync()));
+  assert.throws(() => mlp.apply(tf.zeros([2, 14, 14, 1]) as tf.Tensor4D), (e: unknown) => e instanceof PaperlabError && e.argument === 'images');
+  assert.throws(() => new Encoder({ kind: 'rnn' as 'cnn' }, new Rng(1)), (e: unknown) => e instanceof PaperlabError && e.argument === 'encoder.kind');
+});
+
+test('trainers: a few seeded steps are finite and reproducible; bad arguments are named', async () => {
+  const small = { kind: 'mlp' as const, hidden: [16], dim: 8, imageSize: 6 };
+  const rng = new Rng(11);
+  const x = tf.tensor4d(rng.uniformArray(40 * 36), [40, 6, 6, 1]);
+  const y = tf.tensor1d(Array.from({ length: 40 }, (_, i) => i % 4), 'int32');
+  const run = async (method: 'supcon' | 'simclr') => {
+    const r = new Rng(12);
+    const enc = new Encoder(small, r.fork('e'));
+    const head = new ProjectionHead(8, r.fork('h'), { out: 4 });
+    return (await pretrainContrastive(enc, head, x, y, { method, steps: 3, batchSize: 8, rng: r.fork('t'), quiet: true })).losses;
+  };
+  const a = await run('supcon');
+  assert.deepEqual(a, await run('supcon'));
+  assert.ok(a.every(Number.isFinite));
+  assert.ok((await run('simclr')).every(Number.isFinite));
+  const enc = new Encoder(small, new Rng(13));
+  const clf = new Dense(8, 4, new Rng(14));
+  const ce = await trainCrossEntropy(enc, clf, x, y, { steps: 3, batchSize: 8, rng: new Rng(15), quiet: true });
+  assert.ok(ce.losses.every(Number.isFinite));
+  const acc = evaluateClassifier(enc, clf, x, y);
+  assert.ok(acc >= 0 && acc <= 1);
+  const head = new ProjectionHead(8, new Rng(16));
+  await assert.rejects(pretrainContrastive(enc, head, x, undefined, { method: 'supcon', steps: 1, batchSize: 8, rng }), (e: unknown) => e instanceof PaperlabError && e.argument === 'labels');
+  await assert.rejects(pretrainContrastive(enc, new ProjectionHead(5, new Rng(1)), x, y, { method: 'simclr', steps: 1, batchSize: 8, rng }), (e: unknown) => e instanceof PaperlabError && e.argument === 'head');
+  await assert.rejects(pretrainContrastive(enc, head, x, y, { method: 'simclr', steps: 1, batchSize: 80, rng }), (e: unknown) => e instanceof PaperlabError && e.argument === 'batchSize');
 });
