@@ -7,6 +7,7 @@
 // -march flag (default `native`: the addon is built on the machine that runs it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,7 +45,7 @@ for (const prefix of [path.join(path.dirname(process.execPath), '..', 'lib'), '/
 }
 candidates.push(['node-gyp', []]);
 
-const args = ['rebuild', '--release'];
+const args = ['rebuild', '--release', '--jobs', String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length))];
 if (!process.env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
 
 function loads() {

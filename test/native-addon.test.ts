@@ -84,8 +84,10 @@ describe('kernel registration', { skip }, () => {
     const names = engine.native.kernels;
     assert.ok(names.length > 30);
     const nativeFn = tf.getKernel('BatchMatMul', 'cpu').kernelFunc;
+    const nativeGrad = tf.getGradient('Softmax').gradFunc;
     unregisterNativeKernels();
     assert.notEqual(tf.getKernel('BatchMatMul', 'cpu').kernelFunc, nativeFn);
+    assert.notEqual(tf.getGradient('Softmax').gradFunc, nativeGrad);
     assert.equal(tf.getKernel('PaperlabLayerNorm', 'cpu'), undefined);
     const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]));
     assert.deepEqual(Array.from(y.dataSync()), [3, 3, 3, 3]);

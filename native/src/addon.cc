@@ -7,15 +7,18 @@
 #include <string>
 
 #include "common.h"
+#include "gemm.h"
 
 namespace pl {
 
 static Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
-  std::string s = "OpenBLAS";
-  const char* cfg = openblas_get_config();
-  const char* core = openblas_get_corename();
-  if (cfg) s = cfg;
-  if (core) s += std::string(" (core ") + core + ")";
+  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH … " → "OpenBLAS 0.3.21 (core Haswell)"
+  std::string cfg = openblas_get_config() ? openblas_get_config() : "OpenBLAS";
+  size_t sp = cfg.find(' ');
+  if (sp != std::string::npos) sp = cfg.find(' ', sp + 1);
+  std::string s = cfg.substr(0, sp);
+  if (const char* core = openblas_get_corename()) s += std::string(" (core ") + core + ")";
+  s = (gUseOwnGemm && sgemmOwnAvailable() ? "paperlab AVX-512 GEMM + " : "GEMM and ") + s;
   return Napi::String::New(info.Env(), s);
 }
 

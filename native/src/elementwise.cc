@@ -484,10 +484,37 @@ static Napi::Value Adam(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// softmaxGrad(dy, y, dx, rows, cols): dx = y ⊙ (dy − Σ_j dy·y), per row (the gradient of softmax)
+static Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dy = argF32(info, 0, "dy"), y = argF32(info, 1, "y"), dx = argF32(info, 2, "dx");
+  int64_t rows = argInt(info, 3, "rows", 0, INT64_C(1) << 40), cols = argInt(info, 4, "cols", 0, INT64_C(1) << 40);
+  checkLen(env, dy.n, rows * cols, "dy");
+  checkLen(env, y.n, rows * cols, "y");
+  checkLen(env, dx.n, rows * cols, "dx");
+  checkNoAlias(env, dx.p, dx.n, dy.p, dy.n * 4, "dy");
+  checkNoAlias(env, dx.p, dx.n, y.p, y.n * 4, "y");
+  if (cols == 0) return env.Undefined();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / 2 / cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict g = dy.p + r * cols;
+      const float* __restrict yr = y.p + r * cols;
+      float* __restrict o = dx.p + r * cols;
+      float s = 0.f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < cols; j++) s += g[j] * yr[j];
+      for (int64_t j = 0; j < cols; j++) o[j] = yr[j] * (g[j] - s);
+    }
+  });
+  return env.Undefined();
+}
+
 void initElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad, "softmaxGrad"));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad, "layerNormGrad"));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad, "geluGrad"));

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { asAddon } from './kernels/addon.js';
 
 export interface NativeStatus {
   /** true when the addon loaded and its kernels are registered over the cpu backend. */
@@ -43,7 +44,10 @@ export function loadAddon(): { addon: unknown; reason: string } {
   } else {
     try {
       const require = createRequire(import.meta.url);
-      cached = { addon: require(addonPath) as unknown, reason: '' };
+      const mod = require(addonPath) as unknown;
+      cached = asAddon(mod)
+        ? { addon: mod, reason: '' }
+        : { addon: null, reason: 'native addon is out of date (built by an older paperlab); rebuild it with `node native/build.mjs`' };
     } catch (e) {
       cached = { addon: null, reason: `native addon failed to load (${(e as Error).message.split('\n')[0]}); rebuild it with \`node native/build.mjs\`` };
     }

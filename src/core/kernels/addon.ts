@@ -24,6 +24,7 @@ export interface NativeAddon {
   binary(op: number, a: F32, aShape: Dims, b: F32, bShape: Dims, out: F32, outShape: Dims): void;
   unary(op: number, x: F32, out: F32, alpha: number): void;
   softmax(x: F32, out: F32, rows: number, cols: number): void;
+  softmaxGrad(dy: F32, y: F32, dx: F32, rows: number, cols: number): void;
   layerNorm(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormGrad(dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void;
   geluGrad(dy: F32, x: F32, dx: F32): void;
@@ -47,7 +48,7 @@ export interface NativeAddon {
 const REQUIRED: Array<keyof NativeAddon> = [
   'blasInfo', 'numThreads', 'matmul', 'sgemmDirect', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'pool2d',
   'maxPoolGrad', 'avgPoolGrad', 'binary', 'unary', 'softmax', 'layerNorm', 'layerNormGrad', 'geluGrad', 'addN', 'transpose',
-  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel', 'adam',
+  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel', 'adam', 'softmaxGrad',
 ];
 
 /** The addon if it has every function this version of paperlab calls, else null (stale build). */

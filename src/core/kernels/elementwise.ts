@@ -73,6 +73,7 @@ export const LAYER_NORM_GRAD = 'PaperlabLayerNormGrad';
 export const GELU = 'PaperlabGelu';
 export const GELU_GRAD = 'PaperlabGeluGrad';
 export const ADAM = 'PaperlabAdam';
+export const SOFTMAX_GRAD = 'PaperlabSoftmaxGrad';
 
 /** inputs {x, gamma, beta}, attrs {eps} → [y, mean, rstd] (mean/rstd: one per row of the last axis). */
 export function layerNormKernel(addon: NativeAddon): NativeImpl {
@@ -141,6 +142,20 @@ export function geluGradKernel(addon: NativeAddon): NativeImpl {
     const out = allocF32(xv.length);
     addon.geluGrad(dyv, xv, out);
     return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+/** inputs {dy, y} (y = softmax over the last axis) → dx = y ⊙ (dy − Σ dy·y). */
+export function softmaxGradKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const y = input(args, 'y');
+    const dyv = f32(backend, input(args, 'dy'));
+    const yv = f32(backend, y);
+    if (!y || !dyv || !yv || dyv.length !== yv.length || y.shape.length === 0) throw new Error('PaperlabSoftmaxGrad: needs float32 dy and y of one shape');
+    const cols = y.shape[y.shape.length - 1]!;
+    const out = allocF32(yv.length);
+    addon.softmaxGrad(dyv, yv, out, cols === 0 ? 0 : yv.length / cols, cols);
+    return backend.makeTensorInfo(y.shape.slice(), 'float32', out);
   };
 }
 

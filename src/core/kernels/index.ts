@@ -62,10 +62,42 @@ function additions(a: NativeAddon): Array<[string, NativeImpl]> {
     [ew.GELU, ew.geluKernel(a)],
     [ew.GELU_GRAD, ew.geluGradKernel(a)],
     [ew.ADAM, ew.adamKernel(a)],
+    [ew.SOFTMAX_GRAD, ew.softmaxGradKernel(a)],
   ];
 }
 
 const originals = new Map<string, tf.KernelConfig>();
+let softmaxGradOriginal: tf.GradConfig | undefined;
+
+/**
+ * Softmax's gradient in tfjs is four kernels over the whole tensor (mul, sum, sub, mul); this one is
+ * a single pass. Registered with the public registerGradient API; other dims/dtypes use the original.
+ */
+function installSoftmaxGrad(): void {
+  const original = tf.getGradient('Softmax');
+  if (!original || softmaxGradOriginal) return;
+  softmaxGradOriginal = original;
+  tf.registerGradient({
+    kernelName: 'Softmax',
+    outputsToSave: [true],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs?: tf.NamedAttrMap) => {
+      const y = saved[0]!;
+      const g = dy as tf.Tensor;
+      const dim = Number((attrs as { dim?: number } | undefined)?.dim ?? -1);
+      const last = dim === -1 || dim === y.rank - 1;
+      if (!last || y.dtype !== 'float32' || g.dtype !== 'float32' || !fusedKernelReady(ew.SOFTMAX_GRAD)) {
+        return original.gradFunc(dy, saved, attrs ?? {});
+      }
+      return { logits: () => tf.engine().runKernel(ew.SOFTMAX_GRAD, { dy: g, y } as tf.NamedTensorMap, {}) as tf.Tensor };
+    },
+  });
+}
+
+function uninstallSoftmaxGrad(): void {
+  if (!softmaxGradOriginal) return;
+  tf.registerGradient(softmaxGradOriginal);
+  softmaxGradOriginal = undefined;
+}
 const added = new Set<string>();
 let active: NativeAddon | null = null;
 
@@ -118,6 +150,7 @@ export function registerNativeKernels(addonModule: unknown): string[] {
     names.push(name);
   }
   active = addon;
+  installSoftmaxGrad();
   return names;
 }
 
@@ -144,6 +177,7 @@ export function unregisterNativeKernels(): void {
   for (const name of added) tf.unregisterKernel(name, BACKEND);
   added.clear();
   uninstallPool();
+  uninstallSoftmaxGrad();
   active = null;
 }
 
