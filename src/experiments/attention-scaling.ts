@@ -337,7 +337,14 @@ export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<E
       const base = { kind: spec.id, n, forwardMs: null, trainMs: null, forwardCpuMs: null, trainCpuMs: null, trainPeakBytes: null, forwardPeakBytes: null };
       const stop = gaveUp.get(spec.id);
       if (stop) {
-        cells.push({ ...base, ...stop });
+        // a kind given up for time may still be out of memory at this length: say so when it is
+        const predBytes = stop.status === 'skipped (time cap)' ? predictPowerLaw(points.get(spec.id)!.mem, n, spec.kind === 'full' ? 2 : 1) : null;
+        if (predBytes !== null && predBytes > s.memoryBudgetBytes) {
+          const note = `predicted peak ${(predBytes / GiB).toFixed(2)} GiB > the ${(s.memoryBudgetBytes / GiB).toFixed(0)} GiB budget`;
+          gaveUp.set(spec.id, { status: 'out of memory', note: `a shorter length was already out of memory (${note})` });
+          cells.push({ ...base, status: 'out of memory', note });
+          ctx.log(`${spec.id} n=${n}: out of memory (${note})`);
+        } else cells.push({ ...base, ...stop });
         continue;
       }
       if (spec.kind === 'linformer' && spec.k! > n) {
