@@ -338,6 +338,7 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
     metrics: {
       runs: runs.map((r) => ({ task: r.task, kind: r.kind, stepsDone: r.stepsDone, capped: r.capped, trainSeconds: sig(r.trainSeconds, 4), msPerStep: sig(r.msPerStep, 4), cpuMsPerStep: sig(r.cpuMsPerStep, 4), quality: sig(r.quality, 5), history: r.history.map((h) => ({ step: h.step, seconds: sig(h.seconds, 4), accuracy: sig(h.accuracy!, 4), bits: sig(h.bits!, 4) })) })) as unknown as JsonValue,
       equalTime: equalTimeQuality(runs),
+      unigramBits: sig(baseline, 5),
       nativeKernels: ctx.engine.native.active,
     },
     table,
