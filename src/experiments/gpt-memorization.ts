@@ -23,7 +23,10 @@ interface Settings {
   k: number;
   m: number;
   passages: number;
-  repeatedPassages: number;
+  /** Repeated passages: this many per level; level weights set how often each is drawn. */
+  repeatedPerLevel: number;
+  repeatLevels: number[];
+  /** Share of training rows that are repeated passages. */
   repeatedRowProbability: number;
   samples: number;
   sampleTokens: number;
@@ -40,7 +43,8 @@ const QUICK: Settings = {
   k: 32,
   m: 32,
   passages: 32,
-  repeatedPassages: 4,
+  repeatedPerLevel: 4,
+  repeatLevels: [1, 8, 64],
   repeatedRowProbability: 0.1,
   samples: 8,
   sampleTokens: 200,
@@ -55,8 +59,9 @@ const FULL: Settings = {
   k: 32,
   m: 32,
   passages: 256,
-  repeatedPassages: 16,
-  repeatedRowProbability: 0.04,
+  repeatedPerLevel: 4,
+  repeatLevels: [1, 8, 64],
+  repeatedRowProbability: 0.1,
   samples: 32,
   sampleTokens: 256,
   temperature: 1,
@@ -98,7 +103,8 @@ export const gptMemorization: Experiment = {
     ctx.log(`training the ${s.preset} preset for ${s.steps} steps`);
     // The repeated passages are chosen before training, from the tokenized training split.
     const pick = new Rng(seed).fork('gpt-memorization');
-    let repeatedOffsets: number[] = [];
+    // Each level's passages appear in the sampling list `weight` times, so they are drawn that much more often.
+    let levelOffsets: number[][] = [];
     const run = await trainGPT({
       preset: s.preset,
       steps: s.steps,
@@ -107,13 +113,18 @@ export const gptMemorization: Experiment = {
       quiet: process.env.PAPERLAB_QUIET === '1',
       log: ctx.log,
       repeatedFrom: (tokens, T) => {
-        repeatedOffsets = Array.from({ length: s.repeatedPassages }, () => pick.int(tokens - T - 1));
-        return { offsets: repeatedOffsets, rowProbability: s.repeatedRowProbability };
+        levelOffsets = s.repeatLevels.map(() => Array.from({ length: s.repeatedPerLevel }, () => pick.int(tokens - T - 1)));
+        const offsets = levelOffsets.flatMap((os, li) => os.flatMap((o) => new Array<number>(s.repeatLevels[li]!).fill(o)));
+        return { offsets, rowProbability: s.repeatedRowProbability };
       },
     });
     const { model, tokenizer, train, val } = run;
     const T = model.config.blockSize;
-    const repeats = (s.steps * run.config.batchSize * s.repeatedRowProbability) / s.repeatedPassages;
+    const weightUnits = s.repeatedPerLevel * s.repeatLevels.reduce((a, w) => a + w, 0);
+    const repeats = s.repeatLevels.map((w) => (s.steps * run.config.batchSize * s.repeatedRowProbability * w) / weightUnits);
+    const repeatedOffsets = levelOffsets.flat();
+    // How often an ordinary training window is seen: training tokens processed / training tokens.
+    const ordinaryPasses = run.tokensSeen / train.tokens.length;
 
     // 1. Extraction: training passages, held-out passages, repeated passages — one greedy batch.
     const trainP = passagesFrom(train.tokens, s.passages, s.k, s.m);
@@ -122,14 +133,18 @@ export const gptMemorization: Experiment = {
       prefixes: repeatedOffsets.map((o) => Array.from(train.tokens.subarray(o, o + s.k))),
       targets: repeatedOffsets.map((o) => Array.from(train.tokens.subarray(o + s.k, o + s.k + s.m))),
     };
-    ctx.log(`extraction: greedy ${s.m}-token continuations of ${s.passages} training, ${s.passages} held-out and ${s.repeatedPassages} repeated passages`);
+    ctx.log(`extraction: greedy ${s.m}-token continuations of ${s.passages} training, ${s.passages} held-out and ${repeatedOffsets.length} repeated passages`);
     const cont = await greedyContinuations(model, [...trainP.prefixes, ...valP.prefixes, ...repP.prefixes], s.m, 64);
     const exTrain = extractionStats(trainP.targets, cont.slice(0, s.passages));
     const exVal = extractionStats(valP.targets, cont.slice(s.passages, 2 * s.passages));
-    const exRep = extractionStats(repP.targets, cont.slice(2 * s.passages));
+    const exLevels = s.repeatLevels.map((_, li) => {
+      const a = 2 * s.passages + li * s.repeatedPerLevel;
+      return extractionStats(repP.targets.slice(a - 2 * s.passages, a - 2 * s.passages + s.repeatedPerLevel), cont.slice(a, a + s.repeatedPerLevel));
+    });
     const trainRate = exTrain.rate;
     const valRate = exVal.rate;
-    const repRate = exRep.rate;
+    const top = exLevels.length - 1;
+    const repeatsTop = repeats[top]!;
 
     // 2–3. Samples against held-out human text: n-gram novelty and longest verbatim span.
     ctx.log(`sampling ${s.samples} × ${s.sampleTokens} tokens (temperature ${s.temperature}, top-k ${s.topK})`);
@@ -164,7 +179,7 @@ export const gptMemorization: Experiment = {
       { label: 'Unigram baseline on the same split', ours: round(run.unigramBpc, 3), paper: null, unit: 'bits/char' },
       { label: `Extracted: training passages (${s.k}-token prefix → next ${s.m} tokens exact)`, ours: round(trainRate), paper: null, unit: 'share' },
       { label: 'Extracted: held-out passages (control)', ours: round(valRate), paper: null, unit: 'share' },
-      { label: `Extracted: training passages repeated ~${repeats.toFixed(0)}× (positive control)`, ours: round(repRate), paper: null, unit: 'share' },
+      ...exLevels.map((e, li) => ({ label: `Extracted: training passages seen ~${repeats[li]!.toFixed(0)}× (repeated on purpose)`, ours: round(e.rate), paper: null, unit: 'share' })),
       ...[1, 2, 4, 6, 10].flatMap((n) => [
         { label: `${n}-gram novelty of samples`, ours: round(nov(novS, n)), paper: null, unit: 'share' },
         { label: `${n}-gram novelty of held-out human text`, ours: round(nov(novH, n)), paper: null, unit: 'share' },
@@ -179,13 +194,14 @@ export const gptMemorization: Experiment = {
 
     const learned = run.valBpc < run.unigramBpc - 0.1;
     const recallsOnce = trainRate > valRate + 0.05;
-    const recallsRepeated = repRate >= 0.5;
+    const firstRecalled = exLevels.findIndex((e) => e.rate >= 0.5);
+    const recallsRepeated = firstRecalled >= 0;
     const novelLikeHuman = nov(novS, 4) >= nov(novH, 4) - 0.05;
     const inventsWords = nov(novS, 1) > nov(novH, 1) + 0.1;
     const scale = `at ${(gpt3.pfDays / ourPf).toExponential(1)}× less compute than GPT-3, whose far larger capacity is where verbatim recall grows (Carlini et al. 2022)`;
     const verdict =
       `Greedy decoding reproduced the next ${s.m} tokens for ${pct(trainRate)} of training passages vs ${pct(valRate)} of held-out ones ` +
-      `(${pct(repRate)} of passages repeated ~${repeats.toFixed(0)}×), and ${pct(nov(novS, 4))} of the samples' 4-grams are absent from the training text vs ${pct(nov(novH, 4))} of held-out human text's, ` +
+      `(${exLevels.map((e, li) => `${pct(e.rate)} at ~${repeats[li]!.toFixed(0)}×`).join(', ')} for passages repeated on purpose), and ${pct(nov(novS, 4))} of the samples' 4-grams are absent from the training text vs ${pct(nov(novH, 4))} of held-out human text's, ` +
       `with a longest verbatim copy of ${maxS} words (human text: ${maxH} words found in the training text)` +
       (inventsWords ? ` — partly because ${pct(nov(novS, 1))} of the samples' words never occur in training (human text: ${pct(nov(novH, 1))})` : '') +
       '; ' +
@@ -194,9 +210,9 @@ export const gptMemorization: Experiment = {
         : recallsOnce
           ? `this ${(params / 1e6).toFixed(1)}M-parameter model does recall text it saw during training beyond the control, so "remembering the data" fits it in part — ${scale}.`
           : recallsRepeated
-            ? `this ${(params / 1e6).toFixed(1)}M-parameter model recalls only passages it saw many times, nothing it saw once beyond the control, ` +
+            ? `this ${(params / 1e6).toFixed(1)}M-parameter model recalls passages it saw ~${repeats[Math.max(0, firstRecalled)]!.toFixed(0)}× (${pct(exLevels[Math.max(0, firstRecalled)]!.rate)}) but nothing it saw about once beyond the control, ` +
               `${novelLikeHuman ? 'and its samples are at least as novel as human text' : 'though its samples reuse training 4-grams more than human text does'}, so "recalls the best matches" does not describe it — ${scale}.`
-            : `this ${(params / 1e6).toFixed(1)}M-parameter model recalls nothing verbatim, not even passages it saw ~${repeats.toFixed(0)}×, ` +
+            : `this ${(params / 1e6).toFixed(1)}M-parameter model recalls nothing verbatim, not even passages it saw ~${repeatsTop.toFixed(0)}×, ` +
               `${novelLikeHuman ? 'and its samples are at least as novel as human text' : 'though its samples reuse training 4-grams more than human text does'}: at this size and training length it generalises rather than remembers — ${scale}.`);
 
     const charts = [
@@ -213,6 +229,21 @@ export const gptMemorization: Experiment = {
         series: 'text',
         xTitle: 'n (words)',
         yTitle: 'share of n-grams not in the training text',
+      }),
+      lineChart({
+        id: 'extraction',
+        title: 'Greedy extraction of 32 tokens vs how often a passage was seen',
+        alt: `Share of passages whose next ${s.m} tokens greedy decoding reproduces: ${pct(trainRate)} for ordinary training text (seen ~${ordinaryPasses.toFixed(2)}×), ${exLevels.map((e, li) => `${pct(e.rate)} at ~${repeats[li]!.toFixed(0)}×`).join(', ')}; held-out text ${pct(valRate)}.`,
+        rows: [
+          { seen: round(ordinaryPasses), extracted: round(trainRate), text: 'training text' },
+          ...exLevels.map((e, li) => ({ seen: round(repeats[li]!, 1), extracted: round(e.rate), text: 'training text' })),
+        ],
+        x: 'seen',
+        y: 'extracted',
+        series: 'text',
+        logX: true,
+        xTitle: 'times the passage was seen in training',
+        yTitle: 'share extracted',
       }),
       lineChart({
         id: 'loss',
@@ -244,7 +275,8 @@ export const gptMemorization: Experiment = {
         prefixTokens: s.k,
         continuationTokens: s.m,
         passages: s.passages,
-        repeatedPassages: s.repeatedPassages,
+        repeatedPerLevel: s.repeatedPerLevel,
+        repeatLevels: s.repeatLevels,
         repeatedRowProbability: s.repeatedRowProbability,
         samples: s.samples,
         sampleTokens: s.sampleTokens,
@@ -259,11 +291,12 @@ export const gptMemorization: Experiment = {
         unigramBpc: run.unigramBpc,
         extractionTrain: trainRate,
         extractionHeldOut: valRate,
-        extractionRepeated: repRate,
-        repeatsPerPassage: repeats,
+        extractionRepeated: exLevels.map((e) => e.rate),
+        repeatsPerPassage: repeats.map((r) => round(r, 1)),
+        ordinaryPasses: round(ordinaryPasses),
         meanMatchedTokensTrain: exTrain.meanMatchedPrefix,
         meanMatchedTokensHeldOut: exVal.meanMatchedPrefix,
-        meanMatchedTokensRepeated: exRep.meanMatchedPrefix,
+        meanMatchedTokensRepeated: exLevels.map((e) => e.meanMatchedPrefix),
         noveltySamples: novS.novelty.map((x) => round(x)),
         noveltyHuman: novH.novelty.map((x) => round(x)),
         longestSpanSamples: spanS.map((x) => x.words),
