@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { initEngine } from '../src/core/engine.js';
 import { tf, type Tensor } from '../src/core/tf.js';
 import { Rng } from '../src/core/rng.js';
-import { adamUpdate, gelu, layerNorm, linear } from '../src/core/ops.js';
+import { adamUpdate, causalAttention, gelu, layerNorm, linear } from '../src/core/ops.js';
 import { AdamW } from '../src/core/optim.js';
 import { loadAddon } from '../src/core/native.js';
 import { registerNativeKernels, unregisterNativeKernels, nativeKernelStats } from '../src/core/kernels/index.js';
@@ -254,5 +254,66 @@ describe('adamUpdate', () => {
     close(vals(fusedR.p), vals(plainR.p), 'fused vs plain, no decay', 1e-6, 1e-7);
     opt.dispose();
     variable.dispose();
+  });
+});
+
+describe('causalAttention', () => {
+  function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, N: number, T: number, D: number): Float64Array {
+    const y = new Float64Array(N * T * D);
+    const sc = 1 / Math.sqrt(D);
+    for (let n = 0; n < N; n++)
+      for (let i = 0; i < T; i++) {
+        const s = new Float64Array(i + 1);
+        let m = -Infinity;
+        for (let j = 0; j <= i; j++) {
+          let d = 0;
+          for (let c = 0; c < D; c++) d += q[(n * T + i) * D + c]! * k[(n * T + j) * D + c]!;
+          s[j] = d * sc;
+          m = Math.max(m, s[j]!);
+        }
+        let z = 0;
+        for (let j = 0; j <= i; j++) z += (s[j] = Math.exp(s[j]! - m));
+        for (let j = 0; j <= i; j++) for (let c = 0; c < D; c++) y[(n * T + i) * D + c]! += (s[j]! / z) * v[(n * T + j) * D + c]!;
+      }
+    return y;
+  }
+  it('forward and gradients on odd shapes (finite differences)', () => {
+    const [N, T, D] = [2, 5, 3];
+    const q = randT([N, T, D], -2, 2);
+    const k = randT([N, T, D], -2, 2);
+    const v = randT([N, T, D]);
+    const R = randT([N, T, D]);
+    close(vals(causalAttention(q, k, v)), refAttention(vals(q), vals(k), vals(v), N, T, D), 'attention', 1e-5, 1e-6);
+    const [gq, gk, gv] = tf.grads((a: Tensor, b: Tensor, c: Tensor) => tf.sum(tf.mul(causalAttention(a, b, c), R)))([q, k, v]);
+    const n = N * T * D;
+    const rv = vals(R);
+    const p = Float64Array.from([...vals(q), ...vals(k), ...vals(v)]);
+    const ng = numGrad((x) => {
+      const y = refAttention(x.subarray(0, n), x.subarray(n, 2 * n), x.subarray(2 * n), N, T, D);
+      return y.reduce((s, yi, i) => s + yi * rv[i]!, 0);
+    }, p);
+    close(vals(gq!), ng.subarray(0, n), 'dq', 2e-3, 2e-4);
+    close(vals(gk!), ng.subarray(n, 2 * n), 'dk', 2e-3, 2e-4);
+    close(vals(gv!), ng.subarray(2 * n), 'dv', 2e-3, 2e-4);
+  });
+  it('GPT-sized heads agree with the plain composition, forward and backward', () => {
+    const [N, T, D] = [8, 128, 32];
+    const q = randT([N, T, D]);
+    const k = randT([N, T, D]);
+    const v = randT([N, T, D]);
+    const R = randT([N, T, D]);
+    const f = (a: Tensor, b: Tensor, c: Tensor): Tensor => tf.sum(tf.mul(causalAttention(a, b, c), R));
+    const before = nativeKernelStats.get('PaperlabCausalAttention')?.native ?? 0;
+    const y = causalAttention(q, k, v);
+    if (NATIVE) assert.ok((nativeKernelStats.get('PaperlabCausalAttention')?.native ?? 0) > before, 'fused kernel ran');
+    const yp = plain(() => causalAttention(q, k, v));
+    close(vals(y), vals(yp), 'attention vs plain', 1e-4, 1e-5);
+    const g = tf.grads(f)([q, k, v]);
+    const gp = plain(() => tf.grads(f)([q, k, v]));
+    g.forEach((t, i) => close(vals(t), vals(gp[i]!), `grad ${'qkv'[i]} vs plain`, 1e-3, 1e-5));
+  });
+  it('a single position attends to itself', () => {
+    const v = randT([3, 1, 4]);
+    close(vals(causalAttention(randT([3, 1, 4]), randT([3, 1, 4]), v)), vals(v), 'T = 1');
   });
 });

@@ -249,11 +249,101 @@ static Napi::Value GemmKernel(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, gUseOwnGemm && sgemmOwnAvailable() ? "avx512" : "openblas");
 }
 
+
+// ------------------------------------------------------------------------------------------------
+// Fused causal self-attention over N = batch·heads independent [T, D] problems (scale 1/√D):
+//   forward:  P = softmax(mask(q·kᵀ·scale)), y = P·v           (P is returned for the backward)
+//   backward: dv = Pᵀ·dy; dP = dy·vᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P)); dq = dS·k·scale; dk = dSᵀ·q·scale
+// Masked entries (j > i) have P = 0 exactly. One pool part per problem.
+// ------------------------------------------------------------------------------------------------
+// attention(q, k, v, y, p, N, T, D, scale)
+static Napi::Value Attention(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 q = argF32(info, 0, "q"), k = argF32(info, 1, "k"), v = argF32(info, 2, "v"), y = argF32(info, 3, "y"), p = argF32(info, 4, "p");
+  int64_t N = argInt(info, 5, "N", 0, INT_MAX), T = argInt(info, 6, "T", 0, 1 << 20), D = argInt(info, 7, "D", 0, 1 << 20);
+  float scale = (float)argNum(info, 8, "scale");
+  for (const F32* a : {&q, &k, &v}) checkLen(env, a->n, N * T * D, "q/k/v");
+  checkLen(env, y.n, N * T * D, "y");
+  checkLen(env, p.n, N * T * T, "p");
+  for (const F32* o : {&y, &p})
+    for (const F32* i : {&q, &k, &v}) checkNoAlias(env, o->p, o->n, i->p, i->n * 4, "an input");
+  checkNoAlias(env, y.p, y.n, p.p, p.n * 4, "p");
+  if (N * T == 0) return env.Undefined();
+  ThreadPool::get().run(N, [&](int n, int) {
+    const float* qn = q.p + n * T * D;
+    const float* kn = k.p + n * T * D;
+    const float* vn = v.p + n * T * D;
+    float* P = p.p + n * T * T;
+    sgemm1(false, true, T, T, D, qn, D, kn, D, 0.f, P, T);
+    for (int64_t i = 0; i < T; i++) {
+      float* row = P + i * T;
+      float m = -__builtin_inff();
+      for (int64_t j = 0; j <= i; j++) {
+        row[j] *= scale;
+        m = row[j] > m ? row[j] : m;
+      }
+      float s = 0.f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j <= i; j++) {
+        float e = vexp(row[j] - m);
+        row[j] = e;
+        s += e;
+      }
+      const float inv = 1.f / s;
+      for (int64_t j = 0; j <= i; j++) row[j] *= inv;
+      for (int64_t j = i + 1; j < T; j++) row[j] = 0.f;
+    }
+    sgemm1(false, false, T, D, T, P, T, vn, D, 0.f, y.p + n * T * D, D);
+  });
+  return env.Undefined();
+}
+
+// attentionGrad(dy, q, k, v, p, dq, dk, dv, N, T, D, scale)
+static Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dy = argF32(info, 0, "dy"), q = argF32(info, 1, "q"), k = argF32(info, 2, "k"), v = argF32(info, 3, "v"), p = argF32(info, 4, "p");
+  F32 dq = argF32(info, 5, "dq"), dk = argF32(info, 6, "dk"), dv = argF32(info, 7, "dv");
+  int64_t N = argInt(info, 8, "N", 0, INT_MAX), T = argInt(info, 9, "T", 0, 1 << 20), D = argInt(info, 10, "D", 0, 1 << 20);
+  float scale = (float)argNum(info, 11, "scale");
+  for (const F32* a : {&dy, &q, &k, &v, &dq, &dk, &dv}) checkLen(env, a->n, N * T * D, "an operand");
+  checkLen(env, p.n, N * T * T, "p");
+  for (const F32* o : {&dq, &dk, &dv}) {
+    for (const F32* i : {&dy, &q, &k, &v, &p}) checkNoAlias(env, o->p, o->n, i->p, i->n * 4, "an input");
+  }
+  checkNoAlias(env, dq.p, dq.n, dk.p, dk.n * 4, "dk");
+  checkNoAlias(env, dq.p, dq.n, dv.p, dv.n * 4, "dv");
+  checkNoAlias(env, dk.p, dk.n, dv.p, dv.n * 4, "dv");
+  if (N * T == 0) return env.Undefined();
+  ThreadPool::get().run(N, [&](int n, int) {
+    thread_local std::vector<float> scratch;
+    if ((int64_t)scratch.size() < T * T) scratch.resize(T * T);
+    float* dS = scratch.data();
+    const int64_t o = n * T * D;
+    const float* P = p.p + n * T * T;
+    sgemm1(true, false, T, D, T, P, T, dy.p + o, D, 0.f, dv.p + o, D);        // dv = Pᵀ·dy
+    sgemm1(false, true, T, T, D, dy.p + o, D, v.p + o, D, 0.f, dS, T);       // dP = dy·vᵀ
+    for (int64_t i = 0; i < T; i++) {
+      const float* pr = P + i * T;
+      float* dr = dS + i * T;
+      float s = 0.f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j <= i; j++) s += dr[j] * pr[j];
+      for (int64_t j = 0; j <= i; j++) dr[j] = pr[j] * (dr[j] - s) * scale;
+      for (int64_t j = i + 1; j < T; j++) dr[j] = 0.f;
+    }
+    sgemm1(false, false, T, D, T, dS, T, k.p + o, D, 0.f, dq.p + o, D);     // dq = dS·k·scale
+    sgemm1(true, false, T, D, T, dS, T, q.p + o, D, 0.f, dk.p + o, D);      // dk = dSᵀ·q·scale
+  });
+  return env.Undefined();
+}
+
 void initGemm(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   const char* g = std::getenv("PAPERLAB_GEMM");
   gUseOwnGemm = sgemmOwnAvailable() && !(g && std::string(g) == "openblas");
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel, "gemmKernel"));
+  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
+  exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad, "attentionGrad"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("sgemmDirect", Napi::Function::New(env, SgemmDirect, "sgemmDirect"));
 }

@@ -5,7 +5,7 @@
  * composition below, which is also the reference the tests compare against.
  */
 import { tf, type Tensor } from './tf.js';
-import { ADAM, fusedKernelReady, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels/index.js';
+import { ADAM, ATTENTION, ATTENTION_GRAD, fusedKernelReady, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels/index.js';
 
 type Save = (tensors: Tensor[]) => void;
 
@@ -123,4 +123,54 @@ export function adamUpdate(p: Tensor, m: Tensor, v: Tensor, g: Tensor, h: AdamHy
     if (h.decay > 0) next = tf.sub(next, tf.mul(p, h.decay));
     return { p: next, m: m1, v: v1 };
   });
+}
+
+const causalMasks = new Map<number, Tensor>();
+/** Additive causal mask [T, T]: 0 on and below the diagonal, −1e9 above (exp underflows to exactly 0). */
+function causalMask(T: number): Tensor {
+  let m = causalMasks.get(T);
+  if (!m) {
+    const a = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) a[i * T + j] = -1e9;
+    m = tf.keep(tf.tensor2d(a, [T, T]));
+    causalMasks.set(T, m);
+  }
+  return m;
+}
+
+function causalAttentionPlain(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
+  return tf.tidy(() => {
+    const T = q.shape[1]!;
+    const att = tf.softmax(tf.add(tf.matMul(tf.mul(q, scale) as tf.Tensor3D, k as tf.Tensor3D, false, true), causalMask(T)), -1);
+    return tf.matMul(att as tf.Tensor3D, v as tf.Tensor3D);
+  });
+}
+
+const causalAttentionFused = (scale: number) =>
+  tf.customGrad(((q: Tensor, k: Tensor, v: Tensor, save: Save) => {
+    const [y, p] = run(ATTENTION, { q, k, v }, { scale });
+    save([q, k, v, p!]);
+    return {
+      value: y!,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [qs, ks, vs, ps] = saved;
+        return run(ATTENTION_GRAD, { dy, q: qs!, k: ks!, v: vs!, p: ps! }, { scale });
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * Causal softmax self-attention of N = batch·heads independent sequences: q, k, v [N, T, D] →
+ * softmax(q·kᵀ/√D + causal mask)·v, [N, T, D]. With the native kernels it is one fused kernel
+ * forward and one backward (only the attention probabilities are kept for the gradient); otherwise
+ * the tf composition (scaled matMul, additive −1e9 mask, softmax, matMul). No dropout, no KV cache.
+ */
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const D = q.shape[2]!;
+  const scale = 1 / Math.sqrt(D);
+  const ok =
+    q.rank === 3 && [k, v].every((t) => t.rank === 3 && t.shape.every((d, i) => d === q.shape[i])) &&
+    [q, k, v].every((t) => t.dtype === 'float32') && q.size > 0;
+  if (ok && fusedKernelReady(ATTENTION)) return causalAttentionFused(scale)(q, k, v);
+  return causalAttentionPlain(q, k, v, scale);
 }

@@ -25,6 +25,8 @@ export interface NativeAddon {
   unary(op: number, x: F32, out: F32, alpha: number): void;
   softmax(x: F32, out: F32, rows: number, cols: number): void;
   softmaxGrad(dy: F32, y: F32, dx: F32, rows: number, cols: number): void;
+  attention(q: F32, k: F32, v: F32, y: F32, p: F32, N: number, T: number, D: number, scale: number): void;
+  attentionGrad(dy: F32, q: F32, k: F32, v: F32, p: F32, dq: F32, dk: F32, dv: F32, N: number, T: number, D: number, scale: number): void;
   layerNorm(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormGrad(dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void;
   geluGrad(dy: F32, x: F32, dx: F32): void;
@@ -48,7 +50,7 @@ export interface NativeAddon {
 const REQUIRED: Array<keyof NativeAddon> = [
   'blasInfo', 'numThreads', 'matmul', 'sgemmDirect', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'pool2d',
   'maxPoolGrad', 'avgPoolGrad', 'binary', 'unary', 'softmax', 'layerNorm', 'layerNormGrad', 'geluGrad', 'addN', 'transpose',
-  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel', 'adam', 'softmaxGrad',
+  'slice', 'concat', 'split', 'gather', 'unsortedSegmentSum', 'reduce', 'pad', 'oneHot', 'gemmKernel', 'adam', 'softmaxGrad', 'attention', 'attentionGrad',
 ];
 
 /** The addon if it has every function this version of paperlab calls, else null (stale build). */

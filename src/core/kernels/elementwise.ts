@@ -74,6 +74,8 @@ export const GELU = 'PaperlabGelu';
 export const GELU_GRAD = 'PaperlabGeluGrad';
 export const ADAM = 'PaperlabAdam';
 export const SOFTMAX_GRAD = 'PaperlabSoftmaxGrad';
+export const ATTENTION = 'PaperlabCausalAttention';
+export const ATTENTION_GRAD = 'PaperlabCausalAttentionGrad';
 
 /** inputs {x, gamma, beta}, attrs {eps} → [y, mean, rstd] (mean/rstd: one per row of the last axis). */
 export function layerNormKernel(addon: NativeAddon): NativeImpl {
@@ -156,6 +158,40 @@ export function softmaxGradKernel(addon: NativeAddon): NativeImpl {
     const out = allocF32(yv.length);
     addon.softmaxGrad(dyv, yv, out, cols === 0 ? 0 : yv.length / cols, cols);
     return backend.makeTensorInfo(y.shape.slice(), 'float32', out);
+  };
+}
+
+function attnDims(q: TensorInfo | undefined): [number, number, number] | null {
+  if (!q || q.shape.length !== 3) return null;
+  return [q.shape[0]!, q.shape[1]!, q.shape[2]!];
+}
+
+/** inputs {q, k, v} ([N, T, D]), attrs {scale} → [y [N, T, D], p [N, T, T]] (causal softmax attention). */
+export function attentionKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const q = input(args, 'q');
+    const dims = attnDims(q);
+    const vals = ['q', 'k', 'v'].map((n) => f32(backend, input(args, n)));
+    if (!dims || vals.some((v) => !v || v.length !== vals[0]!.length)) throw new Error('PaperlabCausalAttention: needs float32 q, k, v of one shape [N, T, D]');
+    const [N, T, D] = dims;
+    const y = allocF32(N * T * D);
+    const p = allocF32(N * T * T);
+    addon.attention(vals[0]!, vals[1]!, vals[2]!, y, p, N, T, D, Number(attr<number>(args, 'scale')));
+    return [backend.makeTensorInfo([N, T, D], 'float32', y), backend.makeTensorInfo([N, T, T], 'float32', p)];
+  };
+}
+
+/** inputs {dy, q, k, v, p}, attrs {scale} → [dq, dk, dv]. */
+export function attentionGradKernel(addon: NativeAddon): NativeImpl {
+  return (args: KernelArgs, backend: CpuBackend) => {
+    const q = input(args, 'q');
+    const dims = attnDims(q);
+    const vals = ['dy', 'q', 'k', 'v', 'p'].map((n) => f32(backend, input(args, n)));
+    if (!dims || vals.some((v) => !v)) throw new Error('PaperlabCausalAttentionGrad: needs float32 inputs');
+    const [N, T, D] = dims;
+    const outs = [0, 1, 2].map(() => allocF32(N * T * D));
+    addon.attentionGrad(vals[0]!, vals[1]!, vals[2]!, vals[3]!, vals[4]!, outs[0]!, outs[1]!, outs[2]!, N, T, D, Number(attr<number>(args, 'scale')));
+    return outs.map((o) => backend.makeTensorInfo([N, T, D], 'float32', o));
   };
 }
 

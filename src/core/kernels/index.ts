@@ -16,7 +16,7 @@ import { installPool, uninstallPool } from './pool.js';
 export { stats as nativeKernelStats } from './util.js';
 export { poolStats, poolInstalled, pooledBytes } from './pool.js';
 export type { NativeAddon } from './addon.js';
-export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD, ADAM } from './elementwise.js';
+export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD, ADAM, ATTENTION, ATTENTION_GRAD } from './elementwise.js';
 
 const BACKEND = 'cpu';
 
@@ -63,6 +63,8 @@ function additions(a: NativeAddon): Array<[string, NativeImpl]> {
     [ew.GELU_GRAD, ew.geluGradKernel(a)],
     [ew.ADAM, ew.adamKernel(a)],
     [ew.SOFTMAX_GRAD, ew.softmaxGradKernel(a)],
+    [ew.ATTENTION, ew.attentionKernel(a)],
+    [ew.ATTENTION_GRAD, ew.attentionGradKernel(a)],
   ];
 }
 
