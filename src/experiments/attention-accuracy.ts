@@ -76,7 +76,7 @@ export interface AccuracySettings {
 export const ACCURACY_QUICK: AccuracySettings = {
   duplication: { length: 32, vocab: 8, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 150, lr: 3e-3, warmupSteps: 15, evalBatches: 1, bucketSize: 4, nHashes: 2, linformerK: 8 },
   brown: { length: 64, maskRate: 0.15, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 300, lr: 3e-3, warmupSteps: 20, evalBatches: 2, bucketSize: 8, nHashes: 2, linformerK: 16 },
-  budgetSec: 240,
+  budgetSec: 225,
   evalPoints: 4,
 };
 

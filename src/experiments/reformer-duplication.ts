@@ -72,8 +72,8 @@ export const DUPLICATION_QUICK: DuplicationSettings = {
   warmupSteps: 12,
   evalSequences: 32,
   rows: [FULL_ROW, lsh('angular', 1), lsh('angular', 2), lsh('angular', 4), lsh('coset', 2)],
-  trainBudgetSec: 170,
-  budgetSec: 245,
+  trainBudgetSec: 165,
+  budgetSec: 235,
 };
 
 export const DUPLICATION_FULL: DuplicationSettings = {
