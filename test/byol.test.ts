@@ -173,3 +173,17 @@ test('a short seeded run: finite losses, τ follows the schedule, the monitor lo
   assert.deepEqual(a.losses, b.losses);
   assert.deepEqual(a.monitor, b.monitor);
 });
+
+test('training and monitoring release every tensor they create (EMA assigns, kNN top-k)', async () => {
+  const rng = new Rng(9);
+  const x = images(rng, 24);
+  const y = tf.tensor1d(Array.from({ length: 24 }, (_, i) => i % 3), 'int32');
+  for (const mode of ['byol', 'simsiam'] as const) {
+    const m = new BYOL({ ...tiny, mode }, rng.fork(mode));
+    const mon = new CollapseMonitor({ trainX: x, trainY: y, testX: x, testY: y }, { k: 3 });
+    const before = tf.memory().numTensors;
+    await trainByol(m, x, { steps: 4, batchSize: 8, rng: rng.fork('t'), monitor: mon, monitorEvery: 2, quiet: true });
+    assert.equal(tf.memory().numTensors, before, mode);
+    m.dispose();
+  }
+});

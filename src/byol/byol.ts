@@ -105,12 +105,15 @@ export function byolTau(k: number, K: number, tauBase: number, schedule: TauSche
 /** ξ ← τ·ξ + (1 − τ)·θ for every target variable ξ and the online variable θ of the same name. */
 export function emaUpdate(target: Record<string, tf.Variable>, online: Record<string, tf.Variable>, tau: number): void {
   checkNumber(tau, 'tau', { min: 0, max: 1 });
-  for (const [name, xi] of Object.entries(target)) {
-    const theta = online[name];
-    check(theta !== undefined, 'online', `has no variable '${name}'`, 'pair networks built from the same config');
-    if (tau === 1) continue;
-    xi.assign(tf.tidy(() => (tau === 0 ? tf.clone(theta) : tf.add(tf.mul(xi, tau), tf.mul(theta, 1 - tau)))));
-  }
+  for (const name of Object.keys(target)) check(online[name] !== undefined, 'online', `has no variable '${name}'`, 'pair networks built from the same config');
+  if (tau === 1) return;
+  // Assign inside tidy so the new values' tensor handles are released (the variables keep the data).
+  tf.tidy(() => {
+    for (const [name, xi] of Object.entries(target)) {
+      const theta = online[name]!;
+      xi.assign(tau === 0 ? tf.clone(theta) : tf.add(tf.mul(xi, tau), tf.mul(theta, 1 - tau)));
+    }
+  });
 }
 
 /** BYOL's regression loss per row: ‖q/‖q‖ − z/‖z‖‖² = 2 − 2·cos(q, z). [N, d] × [N, d] → [N]. */

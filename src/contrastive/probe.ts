@@ -163,10 +163,7 @@ export function knnAccuracy(trainF: tf.Tensor2D, trainY: tf.Tensor1D, testF: tf.
   const chunk = 256;
   for (let i = 0; i < nTest; i += chunk) {
     const size = Math.min(chunk, nTest - i);
-    const { indices } = tf.tidy(() => {
-      const sim = tf.matMul(l2(tf.slice(testF, i, size)), l2(trainF), false, true);
-      return tf.topk(sim, k);
-    });
+    const indices = tf.tidy(() => tf.topk(tf.matMul(l2(tf.slice(testF, i, size)), l2(trainF), false, true), k).indices);
     const idx = indices.dataSync();
     indices.dispose();
     for (let r = 0; r < size; r++) {
