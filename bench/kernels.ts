@@ -18,7 +18,18 @@ import { intOption } from '../src/cli/args.js';
 import { median, type Benchmark } from './types.js';
 
 export interface KernelsResult {
-  matmul: Array<{ n: number; tfjsGflops: number; blasGflops: number | null; shippedGflops: number | null }>;
+  matmul: Array<{
+    n: number;
+    /** tf.matMul with the native kernel as configured (paperlab's AVX-512 GEMM where available). */
+    tfjsGflops: number;
+    /** OpenBLAS cblas_sgemm called directly, with OpenBLAS's own threads. */
+    blasGflops: number | null;
+    /** tfjs's shipped cpu kernel. */
+    shippedGflops: number | null;
+    /** tf.matMul with the native kernel switched to OpenBLAS (PAPERLAB_GEMM=openblas). */
+    tfjsOpenblasGflops?: number | null;
+    gemm?: string;
+  }>;
   ops: Array<{ op: string; elements: number; nativeMeps: number | null; shippedMeps: number | null }>;
   engine: { backend: string; native: boolean; threads: number; blas?: string; openblasCoretype?: string; openblasL2Size?: string };
   notes: string[];
@@ -47,6 +58,11 @@ function shipped<T>(f: () => T): T {
   } finally {
     if (on) registerNativeKernels(loadAddon().addon);
   }
+}
+
+/** Lets idle worker threads (ours and OpenBLAS's) go to sleep between timed blocks. */
+function pause(ms = 250): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function round(x: number | null, digits = 1): number | null {
@@ -112,14 +128,25 @@ export const kernelsBench: Benchmark<KernelsResult> = {
       const k = n <= 512 ? 3 * reps : reps;
       const tTf: number[] = [];
       const tBlas: number[] = [];
-      // interleave: tfjs, blas, tfjs, blas, … so both see the same machine load
+      const tTfBlas: number[] = [];
+      const gemm = addon?.gemmKernel() ?? 'tfjs';
       const tfOnce = (): void => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D).dispose();
       const blasOnce = (): void => addon?.sgemmDirect(av, bv, c, n, n, n, false, false, threads);
-      tfOnce();
-      blasOnce();
-      for (let i = 0; i < k; i++) {
-        tTf.push(timeIt(tfOnce, 1));
-        if (addon) tBlas.push(timeIt(blasOnce, 1));
+      // Blocks of repetitions, alternated over three rounds, with a pause between blocks: idle
+      // threads of one pool (OpenBLAS's spin for ~0.1 s) would otherwise steal the cores of the other.
+      for (let round = 0; round < 3; round++) {
+        tTf.push(timeIt(tfOnce, k));
+        await pause();
+        if (addon) {
+          tBlas.push(timeIt(blasOnce, k));
+          await pause();
+          if (gemm !== 'openblas') {
+            addon.gemmKernel('openblas');
+            tTfBlas.push(timeIt(tfOnce, k));
+            addon.gemmKernel(gemm as 'avx512');
+            await pause();
+          }
+        }
       }
       let shippedGflops: number | null = null;
       if (n <= 1024 || full) {
@@ -131,6 +158,8 @@ export const kernelsBench: Benchmark<KernelsResult> = {
         tfjsGflops: round(flop / median(tTf) / 1e9)!,
         blasGflops: addon ? round(flop / median(tBlas) / 1e9) : null,
         shippedGflops: round(shippedGflops, 2),
+        ...(tTfBlas.length ? { tfjsOpenblasGflops: round(flop / median(tTfBlas) / 1e9) } : {}),
+        gemm,
       });
       tf.dispose([a, b]);
     }
@@ -172,8 +201,8 @@ export const kernelsBench: Benchmark<KernelsResult> = {
     const f = (x: number | null, w = 9): string => (x === null ? '—' : x.toFixed(1)).padStart(w);
     const lines = [
       `kernels on ${r.engine.backend}${r.engine.native ? ` + native (${r.engine.threads} threads)` : ' (tfjs kernels)'}${r.engine.openblasCoretype ? `, OPENBLAS_CORETYPE=${r.engine.openblasCoretype}` : ''}`,
-      '  matmul GFLOP/s        n   tf.matMul  sgemm(direct)  shipped  tfjs/sgemm',
-      ...r.matmul.map((m) => `  ${String(m.n).padStart(22)} ${f(m.tfjsGflops, 11)} ${f(m.blasGflops, 14)} ${f(m.shippedGflops, 8)} ${m.blasGflops ? `${((100 * m.tfjsGflops) / m.blasGflops).toFixed(0)} %`.padStart(11) : ''}`),
+      `  matmul GFLOP/s        n   tf.matMul (${r.matmul[0]?.gemm ?? '?'})  sgemm(direct)  shipped  tfjs/sgemm  tf.matMul(openblas)`,
+      ...r.matmul.map((m) => `  ${String(m.n).padStart(22)} ${f(m.tfjsGflops, 11)} ${f(m.blasGflops, 22)} ${f(m.shippedGflops, 8)} ${m.blasGflops ? `${((100 * m.tfjsGflops) / m.blasGflops).toFixed(0)} %`.padStart(11) : ''.padStart(11)} ${m.tfjsOpenblasGflops != null && m.blasGflops ? `${f(m.tfjsOpenblasGflops, 9)} (${((100 * m.tfjsOpenblasGflops) / m.blasGflops).toFixed(0)} %)` : ''}`),
       '  op (million elements/s)                      native   shipped   speed-up',
       ...r.ops.map((o) => `  ${o.op.padEnd(42)} ${f(o.nativeMeps)} ${f(o.shippedMeps)} ${o.nativeMeps && o.shippedMeps ? `${(o.nativeMeps / o.shippedMeps).toFixed(0)}×`.padStart(10) : ''}`),
       ...r.notes.map((n) => `  note: ${n}`),
