@@ -254,10 +254,14 @@ export function byolVerdict(results: ArmResult[], randomProbe: number, testSize:
   const collapsed = results.filter((r) => r.collapsed).map((r) => r.label);
   return (
     `${parts.join('; ')}. ` +
-    (collapsed.length ? `Collapsed: ${collapsed.join(', ')}. ` : 'No arm collapsed at this budget. ') +
-    (needed.length ? `Removing ${needed.join(', ')} collapsed the embeddings or cost accuracy, so that is what stops the trivial solution here` : 'No single component was needed to avoid collapse at this budget') +
-    (notNeeded.length ? `; ${notNeeded.join(', ')} did not matter at this scale.` : '.')
+    (collapsed.length ? `Collapsed: ${collapsed.join('; ')}. ` : 'No arm collapsed at this budget. ') +
+    (needed.length ? `Removing ${andList(needed)} collapsed the embeddings or cost accuracy, so that is what stops the trivial solution here` : 'No single component was needed to avoid collapse at this budget') +
+    (notNeeded.length ? `; ${andList(notNeeded)} did not matter at this scale.` : '.')
   );
+}
+
+function andList(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 export const byolCollapse: Experiment = {
@@ -266,6 +270,6 @@ export const byolCollapse: Experiment = {
   paper: 'Bootstrap Your Own Latent (Grill et al., 2020); Exploring Simple Siamese Representation Learning (Chen & He, 2020)',
   claim: 'BYOL learns without negatives and does not collapse; removing the predictor or the moving-average target (τ = 0) collapses it (0.2–0.3 % top-1), and SimSiam collapses without stop-gradient (0.1 %).',
   question: 'The notes: "there is nothing in the model that avoids converging to the trivial solution (everything maps to a constant)" — so why does it not collapse?',
-  estimate: { quick: '~4 min', full: '~8 h with tfjs kernels; minutes with native kernels' },
+  estimate: { quick: '~1 min (native kernels), ~4 min (tfjs kernels)', full: '~30 min (native kernels), ~1 day (tfjs kernels)' },
   run: (ctx) => runByolCollapse(byolCollapseConfig(ctx.quick), ctx),
 };
