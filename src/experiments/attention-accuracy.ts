@@ -21,7 +21,6 @@ import { defaultNbFeatures } from '../attention/performer.js';
 import { ReformerLM } from '../reformer/model.js';
 import {
   DOUBTS,
-  Deadline,
   LINFORMER_QUALITY,
   LRA,
   buildCharVocab,
@@ -68,22 +67,18 @@ export interface TaskSettings {
 export interface AccuracySettings {
   duplication: TaskSettings;
   brown: TaskSettings;
-  /** Seconds for the whole experiment; each run may train for its share (recorded when it stops early). */
-  budgetSec: number;
   evalPoints: number;
 }
 
 export const ACCURACY_QUICK: AccuracySettings = {
   duplication: { length: 32, vocab: 8, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 150, lr: 3e-3, warmupSteps: 15, evalBatches: 1, bucketSize: 4, nHashes: 2, linformerK: 8 },
   brown: { length: 64, maskRate: 0.15, dModel: 64, heads: 4, depth: 1, dFF: 128, batch: 16, steps: 300, lr: 3e-3, warmupSteps: 20, evalBatches: 2, bucketSize: 8, nHashes: 2, linformerK: 16 },
-  budgetSec: 225,
   evalPoints: 4,
 };
 
 export const ACCURACY_FULL: AccuracySettings = {
   duplication: { length: 128, vocab: 32, dModel: 64, heads: 4, depth: 1, dFF: 256, batch: 16, steps: 600, lr: 2e-3, warmupSteps: 40, evalBatches: 4, bucketSize: 16, nHashes: 2, linformerK: 32 },
   brown: { length: 256, maskRate: 0.15, dModel: 64, heads: 4, depth: 2, dFF: 256, batch: 16, steps: 1500, lr: 2e-3, warmupSteps: 75, evalBatches: 8, bucketSize: 32, nHashes: 2, linformerK: 64 },
-  budgetSec: 6 * 3600,
   evalPoints: 10,
 };
 
@@ -92,7 +87,6 @@ export interface RunResult {
   kind: AttentionKind;
   stepsDone: number;
   steps: number;
-  capped: boolean;
   trainSeconds: number;
   /** Wall-clock and process CPU milliseconds per training step (speed ratios use CPU time: the machine is shared). */
   msPerStep: number;
@@ -121,10 +115,9 @@ export function accuracyTable(runs: RunResult[]): TableRow[] {
   const table: TableRow[] = [];
   const full = (task: TaskId): RunResult | undefined => runs.find((r) => r.task === task && r.kind === 'full');
   const eq = equalTimeQuality(runs);
-  const cap = (r: RunResult): string => (r.capped ? ` (every kind stopped at ${r.stepsDone}/${r.steps} steps by the time budget)` : '');
   for (const r of runs.filter((x) => x.task === 'duplication')) {
     const lra = LRA[LRA_NAME[r.kind]];
-    table.push({ label: `masked duplication accuracy, ${r.kind} (paper: LRA average accuracy)${cap(r)}`, ours: sig(100 * r.quality, 4), paper: lra.accuracy, unit: '%' });
+    table.push({ label: `masked duplication accuracy, ${r.kind} (paper: LRA average accuracy)`, ours: sig(100 * r.quality, 4), paper: lra.accuracy, unit: '%' });
   }
   for (const r of runs.filter((x) => x.task === 'duplication' && x.kind !== 'full')) {
     const f = full('duplication');
@@ -132,7 +125,7 @@ export function accuracyTable(runs: RunResult[]): TableRow[] {
     const paper = r.kind === 'linformer' ? `${lraGap.toFixed(2)} (LRA); ${(LINFORMER_QUALITY.roberta - LINFORMER_QUALITY.k128).toFixed(2)} (Linformer §5, k=128)` : sig(lraGap);
     table.push({ label: `accuracy lost against full attention, ${r.kind} (paper: LRA Transformer − kind)`, ours: f ? sig(100 * (f.quality - r.quality), 3) : null, paper, unit: 'points' });
   }
-  for (const r of runs.filter((x) => x.task === 'brown')) table.push({ label: `Brown masked-character bits per character, ${r.kind}${cap(r)}`, ours: sig(r.quality, 4), paper: null, unit: 'bits/char' });
+  for (const r of runs.filter((x) => x.task === 'brown')) table.push({ label: `Brown masked-character bits per character, ${r.kind}`, ours: sig(r.quality, 4), paper: null, unit: 'bits/char' });
   for (const r of runs.filter((x) => x.task === 'brown' && x.kind !== 'full')) {
     const f = full('brown');
     table.push({ label: `bits per character added against full attention, ${r.kind}`, ours: f ? sig(r.quality - f.quality, 3) : null, paper: null, unit: 'bits/char' });
@@ -216,11 +209,6 @@ export function accuracyVerdict(runs: RunResult[], o: { dupLength: number; brown
         ', and unlike Linformer they have a causal form.',
     );
   }
-  const capped = runs.filter((r) => r.capped);
-  for (const task of ['duplication', 'brown'] as const) {
-    const c = capped.find((r) => r.task === task);
-    if (c) parts.push(`Caution: the time budget stopped ${task} training at ${c.stepsDone}/${c.steps} steps (the same step for every kind).`);
-  }
   return parts.join(' ');
 }
 
@@ -245,7 +233,6 @@ export const attentionAccuracy: Experiment = {
 
 /** The experiment with explicit settings (tests run it at tiny sizes). */
 export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise<ExperimentOutput> {
-  const deadline = new Deadline(s.budgetSec);
   const runs: RunResult[] = [];
   // ---- data
   const dup = s.duplication;
@@ -289,8 +276,6 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
       return { kind, seed, model };
     });
     try {
-      // this task's share of what is left of the budget (evaluations included), 5 s kept for the charts
-      const share = Math.max(1, (deadline.left() - 5) / (task === 'duplication' ? 2 : 1));
       const trained = trainLockstep(
         models.map(({ kind, seed, model }) => ({
           label: kind,
@@ -302,12 +287,12 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
             return { accuracy: e.accuracy, bits: e.bits };
           },
         })),
-        { steps: t.steps, lr: t.lr, warmupSteps: t.warmupSteps, clipNorm: 1, maxSeconds: share, deadline: new Deadline(share), evalEvery: Math.max(1, Math.floor(t.steps / s.evalPoints)), log: (m) => ctx.log(`${task}: ${m}`) },
+        { steps: t.steps, lr: t.lr, warmupSteps: t.warmupSteps, clipNorm: 1, evalEvery: Math.max(1, Math.floor(t.steps / s.evalPoints)), log: (m) => ctx.log(`${task}: ${m}`) },
       );
       models.forEach(({ kind }, i) => {
         const tr = trained[i]!;
         const last = tr.history[tr.history.length - 1]!;
-        const r: RunResult = { task, kind, stepsDone: tr.stepsDone, steps: t.steps, capped: tr.capped, trainSeconds: tr.trainSeconds, msPerStep: (1000 * tr.trainSeconds) / Math.max(1, tr.stepsDone), cpuMsPerStep: (1000 * tr.cpuSeconds) / Math.max(1, tr.stepsDone), quality: task === 'duplication' ? last.accuracy! : last.bits!, history: tr.history };
+        const r: RunResult = { task, kind, stepsDone: tr.stepsDone, steps: t.steps, trainSeconds: tr.trainSeconds, msPerStep: (1000 * tr.trainSeconds) / Math.max(1, tr.stepsDone), cpuMsPerStep: (1000 * tr.cpuSeconds) / Math.max(1, tr.stepsDone), quality: task === 'duplication' ? last.accuracy! : last.bits!, history: tr.history };
         runs.push(r);
         ctx.log(`${task}/${kind}: ${tr.stepsDone} steps, ${tr.trainSeconds.toFixed(1)} s, ${task === 'duplication' ? `accuracy ${(100 * r.quality).toFixed(1)} %` : `${r.quality.toFixed(3)} bits/char`}`);
       });
@@ -333,10 +318,9 @@ export async function runAccuracy(ctx: RunContext, s: AccuracySettings): Promise
       brown: { task: 'masked character modelling, bits per masked character on held-out documents', vocabSize: cv.size, ...taskConfig(br) },
       model: 'ReformerLM (pre-LN blocks, learned positions), non-causal, reversible off; full = standard (not shared-QK) attention, LSH shared-QK, Linformer headwise E/F',
       optimizer: 'AdamW, warm-up + cosine to 10 %, clip 1; every kind sees the same batches',
-      budgetSec: s.budgetSec,
     },
     metrics: {
-      runs: runs.map((r) => ({ task: r.task, kind: r.kind, stepsDone: r.stepsDone, capped: r.capped, trainSeconds: sig(r.trainSeconds, 4), msPerStep: sig(r.msPerStep, 4), cpuMsPerStep: sig(r.cpuMsPerStep, 4), quality: sig(r.quality, 5), history: r.history.map((h) => ({ step: h.step, seconds: sig(h.seconds, 4), accuracy: sig(h.accuracy!, 4), bits: sig(h.bits!, 4) })) })) as unknown as JsonValue,
+      runs: runs.map((r) => ({ task: r.task, kind: r.kind, stepsDone: r.stepsDone, trainSeconds: sig(r.trainSeconds, 4), msPerStep: sig(r.msPerStep, 4), cpuMsPerStep: sig(r.cpuMsPerStep, 4), quality: sig(r.quality, 5), history: r.history.map((h) => ({ step: h.step, seconds: sig(h.seconds, 4), accuracy: sig(h.accuracy!, 4), bits: sig(h.bits!, 4) })) })) as unknown as JsonValue,
       equalTime: equalTimeQuality(runs),
       unigramBits: sig(baseline, 5),
       nativeKernels: ctx.engine.native.active,

@@ -2,7 +2,8 @@
  * Shared pieces of the three attention experiments (reformer-duplication, attention-scaling,
  * attention-accuracy): the papers' published numbers, time budgets, the crossover-length and
  * extrapolation arithmetic, the encoder (masked) tasks every attention kind can train on, and a
- * training loop with a time cap. The pure functions here are what test/attention-experiments
+ * lockstep training loop with a fixed number of steps (never a time cap: the same seed must give
+ * the same numbers on a fast or a busy machine). The pure functions here are what test/attention-experiments
  * checks.
  */
 import { tf, type Tensor } from '../core/tf.js';
@@ -350,27 +351,17 @@ export interface LockstepOptions {
   lr: number;
   warmupSteps: number;
   clipNorm: number;
-  /** Seconds all runs together may train (evaluation excluded); past it every run stops after the same step. */
-  maxSeconds: number;
   /** Evaluate after these many steps (and at the end). 0 = only at the end. */
   evalEvery: number;
-  /**
-   * Wall-clock limit for the whole call, evaluations included: a round (one step of every run) is
-   * started only if the last round and the final evaluation still fit, and an intermediate
-   * evaluation only if it leaves room for another round.
-   */
-  deadline?: Deadline;
   log?: (msg: string) => void;
 }
 
-export interface CappedTrainingResult {
+export interface LockstepResult {
   stepsDone: number;
   /** This run's own training seconds (evaluation excluded). */
   trainSeconds: number;
   /** This run's process CPU seconds while training (all threads): stable on a shared machine. */
   cpuSeconds: number;
-  /** true when the time cap stopped the runs before `steps`. */
-  capped: boolean;
   finalLoss: number;
   /** Evaluations with this run's training seconds spent so far. */
   history: Array<{ step: number; seconds: number } & Record<string, number>>;
@@ -378,29 +369,23 @@ export interface CappedTrainingResult {
 
 /**
  * Trains several models step by step in turn — step s of every run before step s+1 of any — with
- * AdamW, warm-up + cosine and clipping, so a time cap stops them all after the same number of
- * steps: an equal budget in steps even when the budget runs out. Each run's time is its own.
+ * AdamW, warm-up + cosine and clipping, for exactly `steps` steps: an equal budget in steps, and
+ * interleaving spreads any slowdown of a shared machine over every run alike, so the per-run
+ * timings stay comparable. Each run's time is its own.
  */
-export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): CappedTrainingResult[] {
+export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): LockstepResult[] {
   checkInt(o.steps, 'steps', { min: 1 });
   const schedule = warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps, o.steps - 1), totalSteps: o.steps, minRatio: 0.1 });
   const opts = runs.map(() => new AdamW({ lr: o.lr }));
-  const out: CappedTrainingResult[] = runs.map(() => ({ stepsDone: 0, trainSeconds: 0, cpuSeconds: 0, capped: false, finalLoss: Number.NaN, history: [] }));
+  checkInt(o.evalEvery, 'evalEvery', { min: 0 });
+  const out: LockstepResult[] = runs.map(() => ({ stepsDone: 0, trainSeconds: 0, cpuSeconds: 0, finalLoss: Number.NaN, history: [] }));
   const every = Math.max(1, Math.ceil(o.steps / 5));
   let spent = 0;
-  let lastRound = 0;
-  let evalCost: number | undefined;
   const evaluateAll = (step: number): void => {
-    const t = performance.now();
     runs.forEach((r, i) => out[i]!.history.push({ step, seconds: out[i]!.trainSeconds, ...r.evaluate() }));
-    evalCost = (performance.now() - t) / 1000;
   };
   try {
-    let s = 0;
-    for (; s < o.steps; s++) {
-      if (spent >= o.maxSeconds || (s > 0 && spent + lastRound > o.maxSeconds)) break;
-      if (o.deadline && s > 0 && o.deadline.left() < lastRound + (evalCost ?? lastRound)) break;
-      const roundStart = performance.now();
+    for (let s = 0; s < o.steps; s++) {
       runs.forEach((r, i) => {
         const t = performance.now();
         const u = process.cpuUsage();
@@ -413,14 +398,11 @@ export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): CappedTr
         out[i]!.stepsDone = s + 1;
         out[i]!.finalLoss = res.loss;
       });
-      lastRound = (performance.now() - roundStart) / 1000;
       const done = s + 1;
       if (o.log && (done % every === 0 || done === 1)) o.log(`step ${done}/${o.steps}: ${runs.map((r, i) => `${r.label} ${out[i]!.finalLoss.toFixed(3)}`).join(', ')} (${spent.toFixed(1)} s)`);
-      const roomForEval = !o.deadline || o.deadline.left() > 2 * (evalCost ?? lastRound) + lastRound;
-      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps && roomForEval) evaluateAll(done);
+      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) evaluateAll(done);
     }
-    if (s < o.steps) for (const r of out) r.capped = true;
-    evaluateAll(s);
+    evaluateAll(o.steps);
   } finally {
     for (const opt of opts) opt.dispose();
   }

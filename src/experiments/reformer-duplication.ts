@@ -15,7 +15,7 @@ import type { JsonValue } from '../core/checkpoint.js';
 import { duplicationBatch, type DuplicationBatch } from '../data/synthetic.js';
 import type { HashKind } from '../attention/hash.js';
 import { ReformerLM, type ReformerLMConfig } from '../reformer/model.js';
-import { DOUBTS, Deadline, REFORMER_TABLE2, batchPerStep, labelSeed, pct, sig, times, trainLockstep } from './attention-common.js';
+import { DOUBTS, REFORMER_TABLE2, batchPerStep, labelSeed, pct, sig, times, trainLockstep } from './attention-common.js';
 import type { Experiment, ExperimentOutput, RunContext, TableRow } from './types.js';
 
 export interface TrainRow {
@@ -45,10 +45,6 @@ export interface DuplicationSettings {
   warmupSteps: number;
   evalSequences: number;
   rows: TrainRow[];
-  /** Training seconds of all models together; past it they all stop after the same step (recorded). */
-  trainBudgetSec: number;
-  /** Seconds for the whole experiment; evaluations that do not fit are skipped (recorded). */
-  budgetSec: number;
 }
 
 export const lsh = (hash: HashKind, nHashes: number): TrainRow => ({ id: `${hash === 'angular' ? 'LSH' : 'coset LSH'}-${nHashes}`, attention: 'lsh', hash, nHashes });
@@ -72,8 +68,6 @@ export const DUPLICATION_QUICK: DuplicationSettings = {
   warmupSteps: 12,
   evalSequences: 32,
   rows: [FULL_ROW, lsh('angular', 1), lsh('angular', 2), lsh('angular', 4), lsh('coset', 2)],
-  trainBudgetSec: 165,
-  budgetSec: 235,
 };
 
 export const DUPLICATION_FULL: DuplicationSettings = {
@@ -89,8 +83,6 @@ export const DUPLICATION_FULL: DuplicationSettings = {
   warmupSteps: 50,
   evalSequences: 128,
   rows: [FULL_ROW, lsh('angular', 1), lsh('angular', 2), lsh('angular', 4), lsh('coset', 1), lsh('coset', 2), lsh('coset', 4)],
-  trainBudgetSec: 20 * 3600,
-  budgetSec: 24 * 3600,
 };
 
 /** The paper's Table 2 value for a (training row, evaluation column) pair, or null (coset, or not in the table). */
@@ -105,12 +97,11 @@ export interface RowResult {
   row: TrainRow;
   stepsDone: number;
   steps: number;
-  capped: boolean;
   trainSeconds: number;
   /** Wall-clock and process CPU milliseconds per training step. */
   msPerStep: number;
   cpuMsPerStep: number;
-  /** Accuracy (0–1) by evaluation column id; null = skipped (time budget). */
+  /** Accuracy (0–1) by evaluation column id; null = not evaluated. */
   accuracy: Record<string, number | null>;
 }
 
@@ -120,7 +111,7 @@ export function duplicationTable(results: RowResult[], cols: EvalCol[] = EVAL_CO
   for (const r of results) {
     for (const c of cols) {
       const a = r.accuracy[c.id];
-      const note = a === null || a === undefined ? ' (skipped: time budget)' : r.capped ? ` (all models stopped at ${r.stepsDone}/${r.steps} steps by the time budget)` : '';
+      const note = a === null || a === undefined ? ' (not evaluated)' : '';
       table.push({ label: `trained ${r.row.id} → evaluated ${c.id}${note}`, ours: a === null || a === undefined ? null : sig(100 * a, 4), paper: paperAccuracy(r.row, c), unit: '% (second half)' });
     }
   }
@@ -163,8 +154,7 @@ export function duplicationVerdict(results: RowResult[], o: { length: number; na
     const r = best.cpuMsPerStep / fullRow.cpuMsPerStep;
     parts.push(`Speed ("${DOUBTS.speed}"): one ${best.row.id} training step takes ${times(r)} the CPU time of a full-attention step at length ${o.length}${r > 1 ? ' — slower, as users report below ~2048 tokens' : ''}.`);
   }
-  const capped = results.filter((r) => r.capped);
-  if (capped.length) parts.push(`Caution: the time budget stopped training at ${capped[0]!.stepsDone}/${capped[0]!.steps} steps (the same step for every model)${o.native ? '' : ' with native kernels inactive'}, so accuracies may be short of convergence.`);
+  if (!o.native) parts.push('Native kernels were inactive: accuracies are unaffected, CPU times are those of the plain tfjs kernels.');
   return parts.join(' ');
 }
 
@@ -180,7 +170,6 @@ export const reformerDuplication: Experiment = {
 
 /** The experiment with explicit settings (tests run it at tiny sizes). */
 export async function runDuplication(ctx: RunContext, s: DuplicationSettings): Promise<ExperimentOutput> {
-  const deadline = new Deadline(s.budgetSec);
   const dataSeed = ctx.rng.fork('data').nextU32();
   const evalRng = ctx.rng.fork('eval');
   const evalSeed = evalRng.nextU32();
@@ -232,7 +221,7 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
         },
         evaluate: () => ({}),
       })),
-      { steps: s.steps, lr: s.lr, warmupSteps: s.warmupSteps, clipNorm: 1, maxSeconds: s.trainBudgetSec, deadline: new Deadline(s.trainBudgetSec), evalEvery: 0, log: ctx.log },
+      { steps: s.steps, lr: s.lr, warmupSteps: s.warmupSteps, clipNorm: 1, evalEvery: 0, log: ctx.log },
     );
     for (const [i, { row, seed, model }] of models.entries()) {
       const tr = trained[i]!;
@@ -240,10 +229,6 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
       const twins = new Map<HashKind, ReformerLM>([[row.hash, model]]);
       try {
         for (const col of EVAL_COLS) {
-          if (deadline.passed()) {
-            accuracy[col.id] = null;
-            continue;
-          }
           let m = twins.get(col.hash);
           if (!m) {
             m = new ReformerLM({ ...baseConfig(row, seed), hash: col.hash });
@@ -255,7 +240,7 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
       } finally {
         for (const [h, m] of twins) if (h !== row.hash) m.dispose();
       }
-      results.push({ row, stepsDone: tr.stepsDone, steps: s.steps, capped: tr.capped, trainSeconds: tr.trainSeconds, msPerStep: (1000 * tr.trainSeconds) / Math.max(1, tr.stepsDone), cpuMsPerStep: (1000 * tr.cpuSeconds) / Math.max(1, tr.stepsDone), accuracy });
+      results.push({ row, stepsDone: tr.stepsDone, steps: s.steps, trainSeconds: tr.trainSeconds, msPerStep: (1000 * tr.trainSeconds) / Math.max(1, tr.stepsDone), cpuMsPerStep: (1000 * tr.cpuSeconds) / Math.max(1, tr.stepsDone), accuracy });
       ctx.log(`${row.id}: ${tr.stepsDone} steps in ${tr.trainSeconds.toFixed(1)} s; ${EVAL_COLS.map((c) => `${c.id} ${accuracy[c.id] === null ? '-' : pct(accuracy[c.id]!)}`).join(', ')}`);
     }
   } finally {
@@ -286,8 +271,6 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
     schedule: 'warm-up + cosine to 10 %, AdamW, clip 1',
     reversible: false,
     evalSequences: s.evalSequences,
-    trainBudgetSec: s.trainBudgetSec,
-    budgetSec: s.budgetSec,
     rows: s.rows.map((r) => r.id),
     evalColumns: EVAL_COLS.map((c) => c.id),
     paperScale: 'length 1024, vocab 127 (|w| 511), 1 layer, d 256, 4 heads',
@@ -295,7 +278,7 @@ export async function runDuplication(ctx: RunContext, s: DuplicationSettings): P
   return {
     config,
     metrics: {
-      rows: results.map((r) => ({ id: r.row.id, stepsDone: r.stepsDone, capped: r.capped, trainSeconds: sig(r.trainSeconds, 4), msPerStep: sig(r.msPerStep, 4), cpuMsPerStep: sig(r.cpuMsPerStep, 4), accuracy: r.accuracy })) as unknown as JsonValue,
+      rows: results.map((r) => ({ id: r.row.id, stepsDone: r.stepsDone, trainSeconds: sig(r.trainSeconds, 4), msPerStep: sig(r.msPerStep, 4), cpuMsPerStep: sig(r.cpuMsPerStep, 4), accuracy: r.accuracy })) as unknown as JsonValue,
       nativeKernels: ctx.engine.native.active,
       tensorsAfter: tf.memory().numTensors,
     },
