@@ -26,7 +26,7 @@ import {
 } from '../src/experiments/attention-common.js';
 import { assembleScaling, attentionScaling, runScaling, type Cell } from '../src/experiments/attention-scaling.js';
 import { EVAL_COLS, FULL_ROW, duplicationTable, duplicationVerdict, lsh, paperAccuracy, reformerDuplication, runDuplication, type RowResult } from '../src/experiments/reformer-duplication.js';
-import { accuracyTable, accuracyVerdict, attentionAccuracy, equalTimeQuality, runAccuracy, taskLearned, unigramBits, type RunResult } from '../src/experiments/attention-accuracy.js';
+import { accuracyTable, accuracyVerdict, attentionAccuracy, equalTimeQuality, runAccuracy, taskLearned, unigramBits, unigramBitsOn, type RunResult } from '../src/experiments/attention-accuracy.js';
 
 const close = (a: number, b: number, tol = 1e-9): boolean => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -218,6 +218,11 @@ test('attention-accuracy: gaps beside LRA/Linformer, equal-time quality, and the
   assert.match(accuracyVerdict(half, { dupLength: 64, brownLength: 128, unigramBits: 4.4 }), /Linformer costs −60\.0 points on masked duplication and n\/a on Brown.*unigram stage/);
   assert.ok(close(unigramBits(new Int32Array([0, 0, 1, 1]), 3), 1));
   assert.ok(close(unigramBits(new Int32Array([2, 2, 2]), 3), 0));
+  // baseline on the scored positions: training text 0 0 0 (size 2, add-one) → p0 = 4/5, p1 = 1/5;
+  // scored targets 0 and 1 (the unweighted position does not count)
+  const scored = { tokens: new Int32Array(3), targets: new Int32Array([0, 1, 1]), weights: new Float32Array([1, 1, 0]), batch: 1, length: 3 };
+  assert.ok(close(unigramBitsOn([scored], new Int32Array([0, 0, 0]), 2), (-Math.log2(0.8) - Math.log2(0.2)) / 2));
+  assert.ok(close(unigramBitsOn([scored], new Int32Array([0, 1]), 2), 1));
 });
 
 test('labelSeed depends only on the run seed and the label, not on earlier draws', () => {
