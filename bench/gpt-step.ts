@@ -17,7 +17,7 @@ import { engineInfo } from '../src/core/engine.js';
 import { startKernelProfile, type KernelTime } from '../src/core/kernels/profile.js';
 import { GPT } from '../src/gpt/model.js';
 import { intOption } from '../src/cli/args.js';
-import { median, type Benchmark } from './types.js';
+import { median, randomLmBatch, type Benchmark } from './types.js';
 
 export const GPT_STEP_SHAPE = { nLayer: 4, nEmbd: 128, nHead: 4, blockSize: 128, batchSize: 16, vocabSize: 96 } as const;
 
@@ -47,15 +47,7 @@ function makeRunner(seed: number): Runner {
   return {
     params: model.paramCount,
     step(): { wall: number; cpu: number } {
-      const ids = Int32Array.from({ length: B * (T + 1) }, () => rng.int(V));
-      const x = new Int32Array(B * T);
-      const y = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) {
-        x.set(ids.subarray(b * (T + 1), b * (T + 1) + T), b * T);
-        y.set(ids.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
-      }
-      const xt = tf.tensor2d(x, [B, T], 'int32');
-      const yt = tf.tensor2d(y, [B, T], 'int32');
+      const { x: xt, y: yt } = randomLmBatch(rng, B, T, V);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       trainStep(() => model.loss(xt, yt), model.variables, opt);

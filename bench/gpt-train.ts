@@ -11,7 +11,7 @@ import { trainingFlops } from '../src/gpt/compute.js';
 import { GPT } from '../src/gpt/model.js';
 import { GPT_PRESETS, GPT_PRESET_NAMES, type GPTPresetName } from '../src/gpt/trainer.js';
 import { UsageError, intOption, strOption } from '../src/cli/args.js';
-import { median, type Benchmark } from './types.js';
+import { median, randomLmBatch, type Benchmark } from './types.js';
 
 export interface GptTrainBench {
   preset: GPTPresetName;
@@ -49,15 +49,7 @@ export const gptTrain: Benchmark<GptTrainBench> = {
     const ms: number[] = [];
     try {
       for (let s = 0; s <= steps; s++) {
-        const ids = Int32Array.from({ length: B * (T + 1) }, () => rng.int(V));
-        const x = new Int32Array(B * T);
-        const y = new Int32Array(B * T);
-        for (let b = 0; b < B; b++) {
-          x.set(ids.subarray(b * (T + 1), b * (T + 1) + T), b * T);
-          y.set(ids.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
-        }
-        const xt = tf.tensor2d(x, [B, T], 'int32');
-        const yt = tf.tensor2d(y, [B, T], 'int32');
+        const { x: xt, y: yt } = randomLmBatch(rng, B, T, V);
         const t0 = performance.now();
         trainStep(() => model.loss(xt, yt), model.variables, opt, { lr: p.lr, clipNorm: p.clipNorm, step: s });
         const dt = performance.now() - t0;
