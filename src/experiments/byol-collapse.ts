@@ -270,6 +270,6 @@ export const byolCollapse: Experiment = {
   paper: 'Bootstrap Your Own Latent (Grill et al., 2020); Exploring Simple Siamese Representation Learning (Chen & He, 2020)',
   claim: 'BYOL learns without negatives and does not collapse; removing the predictor or the moving-average target (τ = 0) collapses it (0.2–0.3 % top-1), and SimSiam collapses without stop-gradient (0.1 %).',
   question: 'The notes: "there is nothing in the model that avoids converging to the trivial solution (everything maps to a constant)" — so why does it not collapse?',
-  estimate: { quick: '~1 min (native kernels), ~4 min (tfjs kernels)', full: '~13 min (native kernels), ~1 day (tfjs kernels)' },
+  estimate: { quick: '~30 s (native kernels, idle 2 cores), ~4 min (tfjs kernels)', full: '~6 min (native kernels, idle 2 cores), ~1 day (tfjs kernels)' },
   run: (ctx) => runByolCollapse(byolCollapseConfig(ctx.quick), ctx),
 };
