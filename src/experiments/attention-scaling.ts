@@ -12,6 +12,7 @@
  * A real allocation failure is caught and recorded as "out of memory" too.
  */
 import { lineChart, type ChartSpec } from '../core/charts.js';
+import { poolLimit, setPoolLimit } from '../core/kernels/pool.js';
 import { tf, type Tensor, type Tensor4D } from '../core/tf.js';
 import { Rng } from '../core/rng.js';
 import type { JsonValue } from '../core/checkpoint.js';
@@ -325,8 +326,24 @@ export const attentionScaling: Experiment = {
   run: (ctx) => runScaling(ctx, ctx.quick ? SCALING_QUICK : SCALING_FULL),
 };
 
-/** The experiment with explicit settings (tests run it at tiny sizes). */
+/**
+ * The experiment with explicit settings (tests run it at tiny sizes). The native kernels' buffer
+ * pool may keep up to the memory budget while it runs: otherwise, past the pool's default bound,
+ * every large score tensor is a fresh mmap, and on a VM faulting fresh pages in costs seconds per
+ * GiB — a cost of the allocator, not of the attention kind, that made full attention look ~10×
+ * slower at the longest lengths.
+ */
 export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<ExperimentOutput> {
+  const prev = poolLimit();
+  setPoolLimit(Math.max(prev, s.memoryBudgetBytes));
+  try {
+    return await measureScaling(ctx, s);
+  } finally {
+    setPoolLimit(prev);
+  }
+}
+
+async function measureScaling(ctx: RunContext, s: ScalingSettings): Promise<ExperimentOutput> {
   const deadline = new Deadline(s.budgetSec);
   const cells: Cell[] = [];
   const points = new Map<string, { time: Point[]; mem: Point[] }>(SCALING_KINDS.map((k) => [k.id, { time: [], mem: [] }]));
@@ -416,6 +433,7 @@ export async function runScaling(ctx: RunContext, s: ScalingSettings): Promise<E
     budgetSec: s.budgetSec,
     pointCapSec: s.pointCapSec,
     memoryBudgetGiB: s.memoryBudgetBytes / GiB,
+    bufferPoolGiB: sig(Math.max(poolLimit(), s.memoryBudgetBytes) / GiB, 3),
     clock: s.clock,
     kinds: SCALING_KINDS.map((k) => ({ id: k.id, kind: k.kind, ...(k.nHashes ? { nHashes: k.nHashes, bucketSize: k.bucketSize! } : {}), ...(k.k ? { k: k.k, sharing: 'headwise' } : {}), ...(k.kind === 'performer' ? { nbFeatures: defaultNbFeatures(s.dHead) } : {}) })),
     memoryMeasure: 'tf.profile peakBytes minus bytes held before (inputs excluded); training = one forward+backward, inference = one forward',

@@ -14,7 +14,7 @@ import { bump, strict, stats, type CpuBackend, type KernelArgs, type NativeImpl,
 import { installPool, uninstallPool } from './pool.js';
 
 export { stats as nativeKernelStats } from './util.js';
-export { poolStats, poolInstalled, pooledBytes } from './pool.js';
+export { poolStats, poolInstalled, pooledBytes, setPoolLimit, poolLimit } from './pool.js';
 export type { NativeAddon } from './addon.js';
 export { LAYER_NORM, LAYER_NORM_GRAD, GELU, GELU_GRAD, ADAM, ATTENTION, ATTENTION_GRAD } from './elementwise.js';
 

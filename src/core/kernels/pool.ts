@@ -203,6 +203,23 @@ export function poolInstalled(): boolean {
   return installed !== null;
 }
 
+/**
+ * Sets how many bytes of free buffers the pool may keep (its bound); returns the previous bound.
+ * Lowering it takes effect as buffers come back. For workloads whose working set is known to be
+ * larger than the default (e.g. attention-scaling, bounded by its memory budget).
+ */
+export function setPoolLimit(bytes: number): number {
+  if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`setPoolLimit: bytes must be a finite number ≥ 0, got ${bytes}`);
+  const prev = maxFreeBytes;
+  maxFreeBytes = bytes;
+  return prev;
+}
+
+/** The pool's current bound in bytes. */
+export function poolLimit(): number {
+  return maxFreeBytes;
+}
+
 /** Bytes sitting in the free lists. */
 export function pooledBytes(): number {
   return freeBytes;
