@@ -72,3 +72,16 @@ test('exported fused ops agree with their definitions (layerNorm, gelu, causalAt
     [1 - lr, -2 + lr, 0.5 - lr].forEach((e, i) => assert.ok(Math.abs(pn[i]! - e) < 1e-6, `adam p[${i}] ${pn[i]} vs ${e}`));
   });
 });
+
+test('buffer-pool bound: default within 1–4 GiB, settable, bad values refused', () => {
+  const { poolLimit, setPoolLimit } = paperlab;
+  const GiB = 2 ** 30;
+  const prev = poolLimit();
+  if (!process.env.PAPERLAB_POOL_MB) assert.ok(prev >= GiB && prev <= 4 * GiB, `default bound ${prev}`);
+  assert.equal(setPoolLimit(2 * prev), prev);
+  assert.equal(poolLimit(), 2 * prev);
+  assert.equal(setPoolLimit(prev), 2 * prev);
+  assert.throws(() => setPoolLimit(Number.NaN), /bytes/);
+  assert.throws(() => setPoolLimit(-1), /bytes/);
+  assert.equal(poolLimit(), prev);
+});
