@@ -148,6 +148,29 @@ describe('output buffer pool', { skip: skip || (poolInstalled() ? false : 'pool 
     assert.ok(p1!.dataSync().every((v) => Math.abs(v - Math.E) < 1e-6));
     tf.dispose([s!, p1!]);
   });
+  it('a full pool evicts other sizes, least recently used first, so new shapes are still recycled', async () => {
+    const { setPoolLimit, pooledBytes } = await import('../src/core/kernels/pool.js');
+    const prev = setPoolLimit(3 * N * 4); // room for three buffers of N floats
+    try {
+      const churnSize = (n: number): void => {
+        for (let i = 0; i < 3; i++) tf.tidy(() => void tf.exp(tf.fill([n], 1)));
+      };
+      churnSize(N); // the pool now holds buffers of N floats
+      const evicted = poolStats.evicted;
+      churnSize(N + 8); // a new shape: must push the old size out rather than be dropped
+      assert.ok(poolStats.evicted > evicted, 'old size evicted');
+      const hits = poolStats.hits;
+      churnSize(N + 8);
+      assert.ok(poolStats.hits > hits, 'the new size is recycled once the pool is full');
+      assert.ok(pooledBytes() <= 3 * N * 4, `pool holds ${pooledBytes()} bytes, bound ${3 * N * 4}`);
+      // recycled buffers still give right answers
+      const y = tf.exp(tf.fill([N + 8], 0.5));
+      assert.ok(y.dataSync().every((x) => Math.abs(x - Math.exp(0.5)) < 1e-6));
+      y.dispose();
+    } finally {
+      setPoolLimit(prev);
+    }
+  });
   it('variables and kept tensors stay intact across training-like churn', () => {
     const v = tf.variable(tf.exp(tf.fill([N], 2)));
     const k = tf.keep(tf.tidy(() => tf.exp(tf.fill([N], 3))));

@@ -56,22 +56,47 @@ let maxFreeBytes = Math.min(4 * GiB, Math.max(1 * GiB, Math.floor(os.totalmem() 
 let installed: { backend: PatchableBackend; restore: () => void } | null = null;
 let generation = 0;
 
-export const poolStats = { hits: 0, misses: 0, recycled: 0, dropped: 0 };
+export const poolStats = { hits: 0, misses: 0, recycled: 0, dropped: 0, evicted: 0 };
 
 function bufferOf(values: unknown): ArrayBuffer | null {
   if (values && ArrayBuffer.isView(values)) return (values as ArrayBufferView).buffer as ArrayBuffer;
   return null;
 }
 
+/**
+ * Makes room for `bytes` by dropping free buffers of other sizes, least recently released size
+ * first: when a workload moves on to new shapes, the old shapes' buffers must not keep the pool
+ * full (otherwise every new large buffer would miss it for good).
+ */
+function evictFor(bytes: number, keep: number): void {
+  for (const [len, list] of free) {
+    if (freeBytes + bytes <= maxFreeBytes) return;
+    if (len === keep) continue;
+    while (list.length && freeBytes + bytes > maxFreeBytes) {
+      const arr = list.pop()!;
+      freeBytes -= arr.byteLength;
+      slots.delete(arr.buffer as ArrayBuffer);
+      poolStats.evicted++;
+    }
+    if (!list.length) free.delete(len);
+  }
+}
+
 function release(slot: Slot): void {
   const bytes = slot.arr.byteLength;
+  const len = slot.arr.length;
+  if (freeBytes + bytes > maxFreeBytes) evictFor(bytes, len);
   if (freeBytes + bytes > maxFreeBytes) {
     slots.delete(slot.arr.buffer as ArrayBuffer);
     poolStats.dropped++;
     return;
   }
-  let list = free.get(slot.arr.length);
-  if (!list) free.set(slot.arr.length, (list = []));
+  // re-inserting the size moves it to the end of the map's order: the map runs from the least to
+  // the most recently released size, which is the order evictFor drops them in
+  let list = free.get(len);
+  if (list) free.delete(len);
+  else list = [];
+  free.set(len, list);
   list.push(slot.arr);
   freeBytes += bytes;
   poolStats.recycled++;
