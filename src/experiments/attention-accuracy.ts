@@ -250,7 +250,7 @@ export const attentionAccuracy: Experiment = {
   paper: 'Linformer (Wang et al., 2020); Reformer (Kitaev et al., 2020); linear attention (Katharopoulos et al., 2020); Performer (Choromanski et al., 2020); Long Range Arena (Tay et al., 2021)',
   claim: 'Efficient attention keeps the quality of full attention: Linformer k=128 loses 0.5 points of dev accuracy against RoBERTa; in LRA every efficient kind is within about 4 points of the Transformer (54.4 %) while training up to 5–6× faster at 4K tokens.',
   question: 'The notes: "trade-off in performance seems larger than claimed" and "the kernelized transformer appears to be a better work" — at an equal training budget, what does each kind cost in quality, and what does it buy in wall-clock?',
-  estimate: { quick: '~1 min (native kernels, idle 2 cores)', full: '~19 min (native kernels, idle 2 cores: 10 runs; Brown at n=256, 1500 steps)' },
+  estimate: { quick: '~1.5 min (native kernels, idle 2 cores)', full: '~19 min (native kernels, idle 2 cores: 10 runs; Brown at n=256, 1500 steps)' },
   run: (ctx) => runAccuracy(ctx, ctx.quick ? ACCURACY_QUICK : ACCURACY_FULL),
 };
 

@@ -322,7 +322,7 @@ export const attentionScaling: Experiment = {
   paper: 'Linformer (Wang et al., 2020) Table 3; Reformer (Kitaev et al., 2020); Performer (Choromanski et al., 2020); linear attention (Katharopoulos et al., 2020); Long Range Arena (Tay et al., 2021) speed table',
   claim: 'Efficient attention is much faster and leaner than full attention at long sequences: Linformer k=128 is 1.7× faster at n=1024 and 8.6× at 16 384, with 3×–56× less memory; in LRA, Linformer/linear/Performer train 5–6× faster than a Transformer at 4K tokens while the Reformer is slower.',
   question: 'The notes: "some gain in speed but doesn’t look too significant" and "the kernelized transformer appears to be a better work" — how large is the gain on one machine, and from which length on does each kind beat full attention?',
-  estimate: { quick: '~2–3 min (its own 210 s budget)', full: '~3–5 min (native kernels, idle 2 cores; full attention at 8192 dominates)' },
+  estimate: { quick: '~30 s idle (a 210 s budget)', full: '~3–5 min (native kernels, idle 2 cores; full attention at 8192 dominates)' },
   run: (ctx) => runScaling(ctx, ctx.quick ? SCALING_QUICK : SCALING_FULL),
 };
 
