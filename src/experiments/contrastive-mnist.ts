@@ -277,6 +277,6 @@ export const contrastiveMnist: Experiment = {
   paper: 'Supervised Contrastive Learning (Khosla et al., 2020); SimCLR (Chen et al., 2020)',
   claim: 'Pretraining with the supervised contrastive loss, then a linear classifier on the frozen encoder, beats cross-entropy, which beats SimCLR (CIFAR-10: 96.0 > 95.0 > 93.6).',
   question: 'The notes: SupCon "treats data with the same labels as positive samples as well" instead of treating all other samples as negatives — what does that buy over SimCLR and over plain cross-entropy?',
-  estimate: { quick: '~1 min (native kernels), ~3 min (tfjs kernels)', full: '~4 min (native kernels), ~12 h (tfjs kernels)' },
+  estimate: { quick: '~20 s (native kernels, idle 2 cores), ~3 min (tfjs kernels)', full: '~3 min (native kernels, idle 2 cores), ~12 h (tfjs kernels)' },
   run: (ctx) => runContrastiveMnist(contrastiveMnistConfig(ctx.quick), ctx),
 };

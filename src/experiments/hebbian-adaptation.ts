@@ -129,7 +129,7 @@ export const hebbianAdaptation: Experiment = {
   claim:
     'Networks whose weights start random every episode and self-organise by evolved Hebbian rules (ABCD_lr) are somewhat worse than static networks on the body they were evolved on, but keep working on an unseen damaged body, adapting within ~100 steps.',
   question: 'The notes: "I am not completely certain how the fitness is evaluated" — and does the Hebbian network really beat fixed weights on damage it never saw?',
-  estimate: { quick: '~1–2 min', full: '~8–12 min' },
+  estimate: { quick: '~1 min (native kernels, idle 2 cores)', full: '~6 min (native kernels, idle 2 cores)' },
   async run(ctx) {
     const s = ctx.quick ? QUICK : FULL;
     const workers = Math.min(2, availableParallelism());

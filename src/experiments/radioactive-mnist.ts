@@ -109,7 +109,7 @@ export const radioactiveMnist: Experiment = {
   paper: 'Radioactive data: tracing through training (Sablayrolles et al., 2020)',
   claim: 'Marking 1 % of ImageNet is enough to detect a ResNet-18 trained on it with p < 1e-4, without hurting its accuracy; detection also works across architectures.',
   question: 'The notes doubt it works "if a different classifier is used on the marked data", and say the images "look very bad": does either hold at small scale?',
-  estimate: { quick: '~1 min', full: '~3 min' },
+  estimate: { quick: '~1 min (native kernels, idle 2 cores)', full: '~1.5 min (native kernels, idle 2 cores)' },
   async run(ctx) {
     const S = ctx.quick ? QUICK : FULL;
     const rng = ctx.rng.fork('radioactive');
