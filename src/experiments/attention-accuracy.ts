@@ -219,8 +219,7 @@ export function accuracyVerdict(runs: RunResult[], o: { dupLength: number; brown
  * set's own sampling noise cancels out of the comparison.
  */
 export function unigramBitsOn(batches: EncoderBatch[], trainIds: Int32Array, size: number): number {
-  const counts = new Float64Array(size);
-  for (const id of trainIds) counts[id]! += 1;
+  const counts = charCounts(trainIds, size);
   const total = trainIds.length + size;
   let bits = 0;
   let n = 0;
@@ -235,10 +234,16 @@ export function unigramBitsOn(batches: EncoderBatch[], trainIds: Int32Array, siz
   return bits / Math.max(n, 1);
 }
 
-/** Entropy (bits) of the character distribution of `ids` over `size` symbols. */
-export function unigramBits(ids: Int32Array, size: number): number {
+/** How often each of `size` symbols occurs in `ids`. */
+function charCounts(ids: Int32Array, size: number): Float64Array {
   const counts = new Float64Array(size);
   for (const id of ids) counts[id]! += 1;
+  return counts;
+}
+
+/** Entropy (bits) of the character distribution of `ids` over `size` symbols. */
+export function unigramBits(ids: Int32Array, size: number): number {
+  const counts = charCounts(ids, size);
   let h = 0;
   for (const c of counts) if (c > 0) h -= (c / ids.length) * Math.log2(c / ids.length);
   return h;

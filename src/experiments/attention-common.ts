@@ -375,9 +375,9 @@ export interface LockstepResult {
  */
 export function trainLockstep(runs: LockstepRun[], o: LockstepOptions): LockstepResult[] {
   checkInt(o.steps, 'steps', { min: 1 });
+  checkInt(o.evalEvery, 'evalEvery', { min: 0 });
   const schedule = warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps, o.steps - 1), totalSteps: o.steps, minRatio: 0.1 });
   const opts = runs.map(() => new AdamW({ lr: o.lr }));
-  checkInt(o.evalEvery, 'evalEvery', { min: 0 });
   const out: LockstepResult[] = runs.map(() => ({ stepsDone: 0, trainSeconds: 0, cpuSeconds: 0, finalLoss: Number.NaN, history: [] }));
   const every = Math.max(1, Math.ceil(o.steps / 5));
   let spent = 0;

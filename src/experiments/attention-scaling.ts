@@ -433,7 +433,7 @@ async function measureScaling(ctx: RunContext, s: ScalingSettings): Promise<Expe
     budgetSec: s.budgetSec,
     pointCapSec: s.pointCapSec,
     memoryBudgetGiB: s.memoryBudgetBytes / GiB,
-    bufferPoolGiB: sig(Math.max(poolLimit(), s.memoryBudgetBytes) / GiB, 3),
+    bufferPoolGiB: sig(poolLimit() / GiB, 3), // runScaling raised it for this run
     clock: s.clock,
     kinds: SCALING_KINDS.map((k) => ({ id: k.id, kind: k.kind, ...(k.nHashes ? { nHashes: k.nHashes, bucketSize: k.bucketSize! } : {}), ...(k.k ? { k: k.k, sharing: 'headwise' } : {}), ...(k.kind === 'performer' ? { nbFeatures: defaultNbFeatures(s.dHead) } : {}) })),
     memoryMeasure: 'tf.profile peakBytes minus bytes held before (inputs excluded); training = one forward+backward, inference = one forward',

@@ -2,15 +2,13 @@
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
 import { BIN, UN } from './addon.js';
-import { allocF32, attr, f32, input, sizeOf, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
+import { allocF32, attr, f32, f32Pair, input, sizeOf, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
 
 export function binary(addon: NativeAddon, op: number): NativeImpl {
   return (args: KernelArgs, backend: CpuBackend) => {
-    const a = input(args, 'a');
-    const b = input(args, 'b');
-    const av = f32(backend, a);
-    const bv = f32(backend, b);
-    if (!av || !bv || !a || !b) return null;
+    const pair = f32Pair(args, backend);
+    if (!pair) return null;
+    const { a, b, av, bv } = pair;
     let outShape: number[];
     try {
       outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);

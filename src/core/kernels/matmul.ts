@@ -1,7 +1,7 @@
 /** BatchMatMul and _FusedMatMul over OpenBLAS sgemm (broadcasting batch dims, fused bias/activation). */
 import type { NativeAddon } from './addon.js';
 import { ACT, BIAS } from './addon.js';
-import { allocF32, attr, f32, input, sizeOf, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
+import { allocF32, attr, f32, f32Pair, input, sizeOf, type CpuBackend, type KernelArgs, type NativeImpl, type TensorInfo } from './util.js';
 
 interface MatmulPlan {
   aBatch: number[];
@@ -37,11 +37,9 @@ export function planMatmul(aShape: readonly number[], bShape: readonly number[],
 
 export function batchMatMul(addon: NativeAddon): NativeImpl {
   return (args: KernelArgs, backend: CpuBackend) => {
-    const a = input(args, 'a');
-    const b = input(args, 'b');
-    const av = f32(backend, a);
-    const bv = f32(backend, b);
-    if (!av || !bv || !a || !b) return null;
+    const pair = f32Pair(args, backend);
+    if (!pair) return null;
+    const { a, b, av, bv } = pair;
     const ta = Boolean(attr(args, 'transposeA'));
     const tb = Boolean(attr(args, 'transposeB'));
     const p = planMatmul(a.shape, b.shape, ta, tb);
@@ -65,16 +63,14 @@ export function biasKind(bias: TensorInfo, outShape: readonly number[]): number 
 
 export function fusedMatMul(addon: NativeAddon): NativeImpl {
   return (args: KernelArgs, backend: CpuBackend) => {
-    const a = input(args, 'a');
-    const b = input(args, 'b');
     const bias = input(args, 'bias');
     if (input(args, 'preluActivationWeights')) return null;
     const activation = attr<string | undefined>(args, 'activation') ?? 'linear';
     const act = ACT[activation];
     if (act === undefined) return null;
-    const av = f32(backend, a);
-    const bv = f32(backend, b);
-    if (!av || !bv || !a || !b) return null;
+    const pair = f32Pair(args, backend);
+    if (!pair) return null;
+    const { a, b, av, bv } = pair;
     const ta = Boolean(attr(args, 'transposeA'));
     const tb = Boolean(attr(args, 'transposeB'));
     const p = planMatmul(a.shape, b.shape, ta, tb);

@@ -76,6 +76,15 @@ export function input(args: KernelArgs, name: string): TensorInfo | undefined {
   return inputs[name];
 }
 
+/** Inputs `a` and `b` with their float32 values, or null (missing input or not float32: tfjs's kernel runs). */
+export function f32Pair(args: KernelArgs, backend: CpuBackend): { a: TensorInfo; b: TensorInfo; av: Float32Array; bv: Float32Array } | null {
+  const a = input(args, 'a');
+  const b = input(args, 'b');
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  return av && bv && a && b ? { a, b, av, bv } : null;
+}
+
 export function attr<T>(args: KernelArgs, name: string): T {
   return (args.attrs ?? {})[name] as T;
 }
