@@ -5,5 +5,6 @@ import { bench } from './bench.js';
 import { report } from './report.js';
 import { gptCommands } from './gpt.js';
 import { radioactive } from './radioactive.js';
+import { sweep } from './sweep.js';
 
-export const commands: Command[] = [list, run, report, ...gptCommands, radioactive, info, compute, bench];
+export const commands: Command[] = [list, run, sweep, report, ...gptCommands, radioactive, info, compute, bench];

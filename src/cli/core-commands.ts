@@ -55,11 +55,13 @@ export const list: Command = {
 export const run: Command = {
   name: 'run',
   summary: 'run experiments and write <out>/<name>/result.json',
-  usage: 'Usage: paperlab run <name> [<name> …] | --all  [--quick] [--seed N] [--out DIR] [--backend B]\n  names: see `paperlab list`',
+  usage:
+    'Usage: paperlab run <name> [<name> …] | --all  [--quick] [--seed N] [--out DIR] [--backend B]\n' +
+    '  names: see `paperlab list`; --result-dir DIR writes one experiment\'s result.json into DIR itself (as `paperlab sweep` does)',
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { all: { type: 'boolean' }, quick: { type: 'boolean' }, seed: { type: 'string' }, out: { type: 'string' }, ...backendOption },
+      { all: { type: 'boolean' }, quick: { type: 'boolean' }, seed: { type: 'string' }, out: { type: 'string' }, 'result-dir': { type: 'string' }, ...backendOption },
       this.usage,
     );
     if (!values.all && positionals.length === 0) throw new UsageError('name an experiment or pass --all', this.usage);
@@ -71,13 +73,15 @@ export const run: Command = {
           if (!e) throw new UsageError(`unknown experiment '${n}'; known: ${experiments.map((x) => x.name).join(', ')}`, this.usage);
           return e;
         });
+    const resultDir = typeof values['result-dir'] === 'string' ? values['result-dir'] : undefined;
+    if (resultDir !== undefined && chosen.length !== 1) throw new UsageError('--result-dir takes exactly one experiment', this.usage);
     const seed = intOption(values.seed, 'seed', 0);
     const out = strOption(values.out, 'results');
     const quick = Boolean(values.quick);
     await initEngine({ backend: backendFrom(values.backend), seed, verbose: true });
     for (const e of chosen) {
       process.stderr.write(`== ${e.name}${quick ? ' (quick)' : ''}, seed ${seed}\n`);
-      const { file, result } = await runExperiment(e, { seed, quick, out, command: `paperlab run ${e.name}${quick ? ' --quick' : ''} --seed ${seed}` });
+      const { file, result } = await runExperiment(e, { seed, quick, out, dir: resultDir, command: `paperlab run ${e.name}${quick ? ' --quick' : ''} --seed ${seed}` });
       process.stdout.write(`${e.name}: ${result.verdict}\n  → ${file} (${result.durationSec.toFixed(1)} s)\n`);
     }
   },

@@ -21,6 +21,11 @@ export interface EngineOptions {
   native?: boolean;
   /** Print the choice to stderr. Default false. */
   verbose?: boolean;
+  /**
+   * Threads of the native kernels' pool. Default: the PAPERLAB_THREADS environment variable, else one
+   * per core. `paperlab sweep` runs one thread per seed process so parallel seeds do not oversubscribe.
+   */
+  threads?: number;
 }
 
 export interface EngineInfo {
@@ -44,13 +49,26 @@ async function tryImport(name: string): Promise<boolean> {
   }
 }
 
-function nativeStatusFor(backend: string, want: boolean): NativeStatus {
+/** The thread count asked for by the option or PAPERLAB_THREADS, or undefined for the addon's default. */
+function requestedThreads(opt: number | undefined): number | undefined {
+  const env = process.env.PAPERLAB_THREADS;
+  const v = opt ?? (env === undefined || env === '' ? undefined : Number(env));
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 1 || v > 64) {
+    const what = opt === undefined ? `PAPERLAB_THREADS=${env}` : `threads: ${String(opt)}`;
+    throw new PaperlabError('threads', `${what} is not a whole number from 1 to 64`, 'pass e.g. threads: 1 (or unset PAPERLAB_THREADS for one thread per core)');
+  }
+  return v;
+}
+
+function nativeStatusFor(backend: string, want: boolean, threadsWanted: number | undefined): NativeStatus {
   if (backend !== 'cpu') return { active: false, kernels: [], message: `native kernels not used (backend is ${backend})` };
   if (!want) return { active: false, kernels: [], message: 'native kernels not requested (native: false)' };
   const { addon, reason } = loadAddon();
   if (!addon) return { active: false, kernels: [], message: reason };
   const kernels = registerNativeKernels(addon);
-  const info = addon as { blasInfo?: () => string; numThreads?: () => number };
+  const info = addon as { blasInfo?: () => string; numThreads?: () => number; setThreads?: (n: number) => number };
+  if (threadsWanted !== undefined && typeof info.setThreads === 'function') info.setThreads(threadsWanted);
   const blas = typeof info.blasInfo === 'function' ? info.blasInfo() : undefined;
   const threads = typeof info.numThreads === 'function' ? info.numThreads() : undefined;
   if (kernels.length === 0) return { active: false, kernels, blas, threads, message: 'native addon loaded but registers no kernels yet' };
@@ -70,6 +88,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   checkOneOf(requested, BACKENDS, 'backend');
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed)) throw new PaperlabError('seed', `expected an integer, got ${String(seed)}`, 'pass a whole number such as --seed 0');
+  const threadsWanted = requestedThreads(opts.threads);
   // Production mode silences tfjs's "install tfjs-node" banner and skips per-op debug checks;
   // paperlab checks NaN/Inf itself where it matters (losses, inputs).
   tf.enableProdMode();
@@ -92,7 +111,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   await tf.ready();
 
   setGlobalSeed(seed);
-  const native = nativeStatusFor(backend, opts.native ?? true);
+  const native = nativeStatusFor(backend, opts.native ?? true, threadsWanted);
   current = {
     backend,
     requested,

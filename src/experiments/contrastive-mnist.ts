@@ -279,4 +279,14 @@ export const contrastiveMnist: Experiment = {
   question: 'The notes: SupCon "treats data with the same labels as positive samples as well" instead of treating all other samples as negatives — what does that buy over SimCLR and over plain cross-entropy?',
   estimate: { quick: '~20 s (native kernels, idle 2 cores), ~3 min (tfjs kernels)', full: '~3 min (native kernels, idle 2 cores), ~12 h (tfjs kernels)' },
   run: (ctx) => runContrastiveMnist(contrastiveMnistConfig(ctx.quick), ctx),
+  // The paper's comparison: SupCon vs SimCLR (same-label positives vs all-negatives) and vs cross-entropy,
+  // each arm trained and probed on the same digits with the same seed, so the seeds pair them.
+  sweep: {
+    comparisons: [
+      { a: 'SupCon + linear probe', b: 'SimCLR + linear probe', aName: 'SupCon', bName: 'SimCLR' },
+      { a: 'SupCon + linear probe', b: 'Cross-entropy end to end', aName: 'SupCon', bName: 'cross-entropy' },
+      { a: 'SupCon + linear probe', b: 'Cross-entropy encoder + linear probe', aName: 'SupCon', bName: 'cross-entropy encoder + probe' },
+      { a: 'SupCon + linear probe, probe trained on 10 labels per class', b: 'SimCLR + linear probe, probe trained on 10 labels per class', aName: 'SupCon (10 labels/class)', bName: 'SimCLR (10 labels/class)' },
+    ],
+  },
 };

@@ -13,12 +13,14 @@ export interface RunOptions {
   seed?: number;
   quick?: boolean;
   out?: string;
+  /** Write result.json straight into this directory instead of <out>/<name> (used by `paperlab sweep`). */
+  dir?: string;
   /** The command line recorded in result.json. */
   command?: string;
   log?: (msg: string) => void;
 }
 
-function gitCommit(): string | null {
+export function gitCommit(): string | null {
   try {
     return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
   } catch {
@@ -26,7 +28,7 @@ function gitCommit(): string | null {
   }
 }
 
-function version(): string {
+export function version(): string {
   try {
     return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
@@ -38,7 +40,7 @@ export async function runExperiment(exp: Experiment, o: RunOptions = {}): Promis
   const seed = o.seed ?? 0;
   const quick = o.quick ?? false;
   const out = path.resolve(o.out ?? 'results');
-  const dir = path.join(out, exp.name);
+  const dir = o.dir ? path.resolve(o.dir) : path.join(out, exp.name);
   await fs.mkdir(dir, { recursive: true });
   // Re-seed for every experiment so each result depends only on its own seed, not on run order.
   const engine: EngineInfo = engineInfo() ?? (await initEngine({ seed }));
