@@ -22,6 +22,7 @@ export { layerNorm, gelu, linear, causalAttention, adamUpdate, type AdamHyper } 
 export { registerNativeKernels, unregisterNativeKernels, nativeKernelStats, resetNativeKernelStats, setPoolLimit, poolLimit } from './core/kernels/index.js';
 export { startKernelProfile, type KernelTime } from './core/kernels/profile.js';
 export * from './data/mnist.js';
+export * from './data/fashion.js';
 export * from './data/brown.js';
 export * from './data/synthetic.js';
 export * from './data/augment.js';
