@@ -367,3 +367,35 @@ async function writeSeedResult(job: SeedJob, r: ExperimentResult): Promise<void>
   }
   if (!existsSync(path.join(job.dir, 'result.json'))) await writeJsonAtomic(path.join(job.dir, 'result.json'), r);
 }
+
+/** Problems with a parsed sweep.json (empty when it is usable by the report). */
+export function validateSweep(raw: unknown): string[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return ['sweep is not a JSON object'];
+  const o = raw as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof o.name !== 'string' || o.name === '') problems.push('name must be a non-empty string');
+  if (typeof o.verdict !== 'string') problems.push('verdict must be a string');
+  if (!Array.isArray(o.seeds) || !o.seeds.every((s) => Number.isInteger(s))) problems.push('seeds must be an array of integers');
+  if (!Array.isArray(o.runs)) problems.push('runs must be an array');
+  else o.runs.forEach((r, i) => validateResult(r).length && problems.push(`runs[${i}] is not a valid result.json`));
+  const interval = (v: unknown): boolean => v === null || (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)));
+  if (!Array.isArray(o.summary)) problems.push('summary must be an array');
+  else
+    o.summary.forEach((r: unknown, i) => {
+      const s = r as Record<string, unknown>;
+      if (typeof s !== 'object' || s === null || typeof s.label !== 'string' || typeof s.unit !== 'string' || typeof s.mean !== 'number' || !Number.isFinite(s.mean) || !Number.isInteger(s.n) || !interval(s.ci95)) {
+        problems.push(`summary[${i}] needs label, unit, a finite mean, an integer n and ci95 [lo, hi] or null`);
+      }
+    });
+  if (o.comparisons !== undefined) {
+    if (!Array.isArray(o.comparisons)) problems.push('comparisons must be an array');
+    else
+      o.comparisons.forEach((r: unknown, i) => {
+        const c = r as Record<string, unknown>;
+        if (typeof c !== 'object' || c === null || typeof c.a !== 'string' || typeof c.b !== 'string' || typeof c.sentence !== 'string' || typeof c.meanDiff !== 'number' || !interval(c.ci95)) {
+          problems.push(`comparisons[${i}] needs a, b, sentence, meanDiff and ci95 [lo, hi] or null`);
+        }
+      });
+  }
+  return problems;
+}

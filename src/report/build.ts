@@ -13,6 +13,7 @@ import { renderPage, slug, type ChartView, type DemoView, type ExperimentView, t
 import { loadResults, REPORT_MARKER, type LoadedResult, type Problem } from './load.js';
 import { guessSection, SECTIONS, type DemoId, type SectionId } from './sections.js';
 import { REPORT_CSS } from './style.js';
+import { sweepCharts } from './sweep.js';
 
 /** What the report needs to know about an experiment (an Experiment without its `run`). */
 export type ExperimentMeta = Pick<Experiment, 'name' | 'paper' | 'claim' | 'question' | 'section'> & { estimate?: Experiment['estimate'] };
@@ -91,9 +92,9 @@ function inlineRows(spec: ChartSpec['spec']): Array<Record<string, unknown>> | u
   return Array.isArray(data?.values) ? (data.values as Array<Record<string, unknown>>).filter((r) => typeof r === 'object' && r !== null) : undefined;
 }
 
-async function renderCharts(lr: LoadedResult, outDir: string, warnings: string[]): Promise<ChartView[]> {
+async function renderCharts(lr: LoadedResult, outDir: string, warnings: string[], charts: readonly ChartSpec[] = lr.charts): Promise<ChartView[]> {
   const views: ChartView[] = [];
-  for (const c of lr.charts) {
+  for (const c of charts) {
     const file = `charts/${slug(lr.dir)}--${slug(c.id)}.svg`;
     const view: ChartView = { id: c.id, title: c.title, alt: c.alt, data: inlineRows(c.spec) };
     let svg: string | null = null;
@@ -184,6 +185,9 @@ export async function buildReport(o: BuildReportOptions = {}): Promise<BuildRepo
       resultPath: lr ? rel(lr.file) : undefined,
       charts: lr ? await renderCharts(lr, outDir, warnings) : [],
       chartProblems: lr?.chartProblems ?? [],
+      sweep: lr?.sweep,
+      sweepPath: lr?.sweepFile ? rel(lr.sweepFile) : undefined,
+      sweepCharts: lr?.sweep ? await renderCharts(lr, outDir, warnings, sweepCharts(lr.sweep)) : [],
       problem: lr ? undefined : problemByName.get(name),
       unregistered: meta === null,
     };

@@ -1,5 +1,6 @@
 /** Renders the report page from a prepared model. Pure: no file system, every string escaped. */
 import type { ExperimentResult, TableRow } from '../experiments/types.js';
+import type { SweepFile } from '../experiments/sweep.js';
 import type { Problem } from './load.js';
 import type { NoteQuote, Section } from './sections.js';
 
@@ -30,6 +31,10 @@ export interface ExperimentView {
   unregistered?: boolean;
   /** Where the result came from, for the run details. */
   resultPath?: string;
+  /** The multi-seed sweep, when one exists, with its interval charts. */
+  sweep?: SweepFile;
+  sweepPath?: string;
+  sweepCharts?: ChartView[];
 }
 
 export interface DemoView {
@@ -147,6 +152,44 @@ ${renderChartData(c)}
 </figure>`;
 }
 
+function fmtCi(ci: [number, number] | null): string {
+  return ci ? `[${fmtValue(ci[0])}, ${fmtValue(ci[1])}]` : 'n < 2';
+}
+
+function renderSweep(e: ExperimentView): string {
+  const s = e.sweep;
+  if (!s) return '';
+  const id = `sweep-${slug(e.name)}`;
+  const rows = s.summary
+    .map((r) => `<tr><th scope="row">${esc(r.label)}</th><td class="num">${esc(fmtValue(r.mean))}</td><td class="num">${esc(fmtCi(r.ci95))}</td><td class="num">${esc(r.n)}</td><td>${esc(r.unit)}</td><td class="num">${esc(fmtValue(r.paper))}</td></tr>`)
+    .join('\n');
+  const cmp = (s.comparisons ?? []).length
+    ? `<div class="table-wrap" role="region" aria-labelledby="${id}-cmp" tabindex="0"><table class="results"><caption id="${id}-cmp">Paired comparisons over shared seeds — ${esc(e.name)}</caption>
+<thead><tr><th scope="col">A</th><th scope="col">B</th><th scope="col" class="num">Mean A − B</th><th scope="col" class="num">95 % interval</th><th scope="col" class="num">p</th><th scope="col">Test, n</th><th scope="col">Reads as</th></tr></thead>
+<tbody>${s.comparisons
+        .map((c) => `<tr><td>${esc(c.a)}</td><td>${esc(c.b)}</td><td class="num">${esc(fmtValue(c.meanDiff))}</td><td class="num">${esc(fmtCi(c.ci95))}</td><td class="num">${esc(c.p === null ? '–' : fmtValue(c.p))}</td><td>${esc(`${c.test}, ${c.n}`)}</td><td>${esc(c.direction)}</td></tr>`)
+        .join('\n')}</tbody></table></div>`
+    : '';
+  const failed = s.failed?.length ? `<p class="error">Seeds that failed: ${esc(s.failed.map((f) => `${f.seed} (${f.error})`).join('; '))}.</p>` : '';
+  return `<section class="sweep" data-sweep="${esc(e.name)}" aria-labelledby="${id}-h">
+<h4 id="${id}-h">Over ${esc(s.seeds.length)} seeds${s.quick ? ' (quick)' : ''}</h4>
+<p class="verdict" data-sweep-verdict><strong>Sweep verdict:</strong> ${esc(s.verdict)}</p>
+${cmp}
+<div class="table-wrap" role="region" aria-labelledby="${id}-cap" tabindex="0">
+<table class="results" id="${id}">
+<caption id="${id}-cap">Mean over seeds with 95 % Student-t interval — ${esc(e.name)}</caption>
+<thead><tr><th scope="col">Measure</th><th scope="col" class="num">Mean</th><th scope="col" class="num">95 % interval</th><th scope="col" class="num">n</th><th scope="col">Unit</th><th scope="col" class="num">Paper</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</div>
+${(e.sweepCharts ?? []).map(renderChart).join('\n')}
+${failed}
+<p class="muted">Command: <code>${esc(s.command)}</code>${e.sweepPath ? ` — file <code>${esc(e.sweepPath)}</code>` : ''}</p>
+</section>`;
+}
+
 function renderRun(r: ExperimentResult, resultPath?: string): string {
   const items: Array<[string, string]> = [
     ['Command', `<code>${esc(r.command)}</code>`],
@@ -174,7 +217,8 @@ function renderExperiment(e: ExperimentView): string {
     const chartNotes = e.chartProblems.length ? `<p class="error">Some charts in the result file are malformed and were skipped: ${esc(e.chartProblems.join('; '))}.</p>` : '';
     return `<article class="experiment" id="${id}" data-experiment="${esc(e.name)}" data-status="ok" aria-labelledby="${id}-h">
 ${head}
-<p class="verdict" data-verdict><strong>Verdict:</strong> ${esc(r.verdict)}</p>
+${renderSweep(e)}
+<p class="verdict" data-verdict><strong>Verdict${e.sweep ? ` of seed ${esc(r.seed)}` : ''}:</strong> ${esc(r.verdict)}</p>
 ${renderTable(e, r)}
 ${charts}${chartNotes}
 <h4>The run</h4>

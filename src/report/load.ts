@@ -8,6 +8,7 @@ import path from 'node:path';
 import { validateResult } from '../experiments/result.js';
 import type { ExperimentResult } from '../experiments/types.js';
 import type { ChartSpec } from '../core/charts.js';
+import { validateSweep, type SweepFile } from '../experiments/sweep.js';
 
 /** The file a built report leaves in its folder, so a later scan can tell it from a result. */
 export const REPORT_MARKER = 'paperlab-report.json';
@@ -21,6 +22,9 @@ export interface LoadedResult {
   /** Charts that are well-formed; malformed ones are reported in `chartProblems`. */
   charts: ChartSpec[];
   chartProblems: string[];
+  /** The folder's sweep.json (`paperlab sweep`), when it has a readable one. */
+  sweep?: SweepFile;
+  sweepFile?: string;
 }
 
 export interface Problem {
@@ -150,6 +154,15 @@ export async function loadResults(resultsDir: string, o: { skip?: string[] } = {
       continue;
     }
     if (inner.includes(REPORT_MARKER)) continue;
+    const sweep = inner.includes('sweep.json') ? await loadSweep(name, path.join(d, 'sweep.json'), out) : undefined;
+    if (sweep && !inner.includes('result.json')) {
+      // A folder written only by `paperlab sweep`: show its first seed's run beside the sweep.
+      const first = sweep.runs[0]!;
+      await loadOne(name, path.join(d, 'seeds', String(first.seed), 'result.json'), out);
+      const lr = out.results.at(-1);
+      if (lr && lr.dir === name) Object.assign(lr, { sweep, sweepFile: path.join(d, 'sweep.json') });
+      continue;
+    }
     if (!inner.includes('result.json')) {
       const partial = inner.some((f) => f.startsWith('result.json.tmp'));
       out.problems.push({
@@ -161,6 +174,32 @@ export async function loadResults(resultsDir: string, o: { skip?: string[] } = {
       continue;
     }
     await loadOne(name, path.join(d, 'result.json'), out);
+    const lr = out.results.at(-1);
+    if (sweep && lr && lr.dir === name) Object.assign(lr, { sweep, sweepFile: path.join(d, 'sweep.json') });
   }
   return out;
+}
+
+/** Reads <dir>/sweep.json; a problem (never a throw) when it is unreadable or has no finished seed. */
+async function loadSweep(name: string, file: string, out: LoadedResults): Promise<SweepFile | undefined> {
+  const shown = rel(file);
+  const fix = `rerun the sweep (\`paperlab sweep ${name} --seeds …\`: finished seeds are kept), or delete ${shown}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    out.problems.push({ path: shown, name, problem: `cannot be read as JSON (${errText(e)})`, fix });
+    return undefined;
+  }
+  const problems = validateSweep(parsed);
+  if (problems.length) {
+    out.problems.push({ path: shown, name, problem: `does not match the sweep.json schema: ${problems.slice(0, 5).join('; ')}`, fix });
+    return undefined;
+  }
+  const sweep = parsed as SweepFile;
+  if (sweep.runs.length === 0) {
+    out.problems.push({ path: shown, name, problem: 'holds no finished seed', fix });
+    return undefined;
+  }
+  return sweep;
 }
