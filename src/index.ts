@@ -15,6 +15,7 @@ export * from './core/schedule.js';
 export * from './core/train.js';
 export * from './core/progress.js';
 export * from './core/charts.js';
+export * from './core/stats.js';
 export { type NativeStatus } from './core/native.js';
 // Fused ops (one native kernel each when the addon is active, else the tf composition) and the
 // switches over the native kernels, for users who build their own models or profile them.
@@ -37,5 +38,7 @@ export * from './hebbian/index.js';
 export { experiments, findExperiment } from './experiments/index.js';
 export type { Experiment, ExperimentResult, ExperimentOutput, RunContext, TableRow } from './experiments/types.js';
 export { runExperiment } from './experiments/runner.js';
+export { runSweep, parseSeeds, summarise, compareArms, sweepVerdict, validateSweep, readSeedResult, LocalProcessRunner, type SeedJob, type SeedRunner, type SweepFile, type SweepOptions } from './experiments/sweep.js';
+export type { SweepSpec, SweepComparisonSpec, SweepStats, SweepSummaryRow, SweepComparisonRow } from './experiments/types.js';
 export { validateResult } from './experiments/result.js';
 export { buildReport, type BuildReportOptions, type BuildReportResult } from './report/index.js';
