@@ -92,6 +92,12 @@ export interface LoopOptions {
   steps: number;
   /** First step to run (after resuming from a checkpoint). Default 0. */
   startStep?: number;
+  /**
+   * The run's full length when this call stops early at `steps` (to be resumed): the progress bar
+   * and the final evaluation go by it, so a stopped-and-resumed run evaluates where an
+   * uninterrupted one does. Default `steps`.
+   */
+  totalSteps?: number;
   schedule?: Schedule;
   /**
    * One step; returns the training loss. The third argument carries `accumulate` for the step to
@@ -131,7 +137,9 @@ export async function runTraining(o: LoopOptions): Promise<LoopHistory> {
   const accumulate = o.accumulate ?? 1;
   checkInt(accumulate, 'accumulate', { min: 1 });
   if (o.tokensPerStep !== undefined) checkNumber(o.tokensPerStep, 'tokensPerStep', { min: 0 });
-  const progress = new Progress(o.steps, { label: o.label, quiet: o.quiet });
+  const total = o.totalSteps ?? o.steps;
+  checkInt(total, 'totalSteps', { min: o.steps });
+  const progress = new Progress(total, { label: o.label, quiet: o.quiet });
   const t0 = Date.now();
   const history: LoopHistory = { losses: [], evals: [], seconds: 0 };
   const logFd = o.logFile ? openLog(o.logFile) : undefined;
@@ -151,7 +159,7 @@ export async function runTraining(o: LoopOptions): Promise<LoopHistory> {
     if (o.extra) Object.assign(metrics, o.extra(done, secs));
     const tokensPerSec = o.tokensPerStep !== undefined ? ((done - start) * o.tokensPerStep) / Math.max(secs, 1e-9) : undefined;
     let ev: Record<string, number> | undefined;
-    if (o.evaluate && o.evalEvery && (done % o.evalEvery === 0 || done === o.steps)) {
+    if (o.evaluate && o.evalEvery && (done % o.evalEvery === 0 || done === total)) {
       ev = await o.evaluate(done);
       history.evals.push({ step: done, ...ev });
       progress.log(`${o.label ?? 'eval'} step ${done}: ${Object.entries(ev).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
