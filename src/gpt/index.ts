@@ -45,6 +45,7 @@ export {
   type GPTTrainOptions,
   type GPTTrainResult,
 } from './trainer.js';
+export { decodeTrainingText, invalidUtf8Offset, splitTrainVal } from './text.js';
 export {
   NgramIndex,
   extractionRate,
