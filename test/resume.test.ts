@@ -14,6 +14,7 @@ import { Rng } from '../src/core/rng.js';
 import { PaperlabError } from '../src/core/errors.js';
 import { Dense, Encoder, ProjectionHead, prefixed, pretrainContrastive, probeEncoder, trainCrossEntropy, type Module } from '../src/contrastive/index.js';
 import { BYOL, CollapseMonitor, trainByol, type ByolConfig } from '../src/byol/index.js';
+import { trainGPT } from '../src/gpt/trainer.js';
 
 await tf.setBackend('cpu');
 
@@ -152,6 +153,23 @@ test('checkpoints are never overwritten by a fresh run, and a resume with other 
       pretrainContrastive(m.enc, new ProjectionHead(8, new Rng(1)), x, y, { method: 'simclr', steps: 3, batchSize: 4, rng: m.rng, quiet: true, checkpointDir: dir, resume: true }),
       /not paperlab-pretrain-contrastive/,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GPT stopped between evaluations (stopAt 3, evalEvery 2) resumes with the uninterrupted run\'s evaluations', async () => {
+  const dir = tmp();
+  try {
+    const text = 'a stitch in time saves nine; a penny saved is a penny earned.\n'.repeat(10);
+    const common = { preset: 'tiny' as const, steps: 5, seed: 3, quiet: true, data: { trainText: text, valText: text.slice(0, 120) }, overrides: { batchSize: 2, evalEvery: 2, evalIters: 1, model: { nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 } } };
+    const straight = await trainGPT(common);
+    const first = await trainGPT({ ...common, out: path.join(dir, 'g'), stopAt: 3 });
+    assert.deepEqual(first.evals.map((e) => e.step), [2]);
+    const resumed = await trainGPT({ out: path.join(dir, 'g'), resume: true, data: common.data, quiet: true });
+    assert.deepEqual(resumed.evals, straight.evals);
+    assert.deepEqual(resumed.losses, straight.losses);
+    for (const m of [straight, first, resumed]) m.model.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

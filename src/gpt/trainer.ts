@@ -431,6 +431,8 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
   try {
     history = await runTraining({
       steps: endStep,
+      // A run stopped early (stopAt) evaluates where the uninterrupted run does, not at the stop.
+      totalSteps: config.steps,
       startStep,
       schedule: warmupCosine({ lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, minRatio: config.minLrRatio }),
       accumulate: K,
