@@ -5,29 +5,9 @@
  * import { initEngine, loadMnist, Rng } from 'paperlab';
  * ```
  */
-export { tf } from './core/tf.js';
-export * from './core/errors.js';
-export * from './core/rng.js';
-export * from './core/engine.js';
-export * from './core/checkpoint.js';
-export * from './core/optim.js';
-export * from './core/schedule.js';
-export * from './core/train.js';
-export * from './core/progress.js';
-export * from './core/charts.js';
-export * from './core/stats.js';
-export { type NativeStatus } from './core/native.js';
-// Fused ops (one native kernel each when the addon is active, else the tf composition) and the
-// switches over the native kernels, for users who build their own models or profile them.
-export { layerNorm, gelu, linear, causalAttention, adamUpdate, type AdamHyper } from './core/ops.js';
-export { registerNativeKernels, unregisterNativeKernels, nativeKernelStats, resetNativeKernelStats, setPoolLimit, poolLimit } from './core/kernels/index.js';
-export { startKernelProfile, type KernelTime } from './core/kernels/profile.js';
-export * from './data/mnist.js';
-export * from './data/fashion.js';
-export * from './data/brown.js';
-export * from './data/synthetic.js';
-export * from './data/augment.js';
-export * from './gpt/compute.js';
+// The root re-exports every subpath: paperlab/core, paperlab/attention, paperlab/gpt,
+// paperlab/contrastive, paperlab/byol, paperlab/radioactive, paperlab/hebbian (package.json "exports").
+export * from './core/index.js';
 export * from './attention/index.js';
 export * from './reformer/index.js';
 export * from './gpt/index.js';

@@ -6,10 +6,12 @@
 import { tf } from '../core/tf.js';
 import { checkInt } from '../core/errors.js';
 import { AdamW } from '../core/optim.js';
-import { runTraining, trainStep, type LoopHistory } from '../core/train.js';
+import { trainStep, type LoopHistory } from '../core/train.js';
+import { openResume, resumableRun } from '../core/resume.js';
+import { prefixed } from '../contrastive/nn.js';
 import { warmupCosine } from '../core/schedule.js';
 import { twoViews } from '../data/augment.js';
-import { BatchSampler, takeRows, type TrainBudget } from '../contrastive/index.js';
+import { BatchSampler, samplerState, takeRows, type TrainBudget } from '../contrastive/index.js';
 import type { BYOL } from './byol.js';
 import type { CollapseMonitor, CollapseStats } from './monitor.js';
 
@@ -37,10 +39,39 @@ export async function trainByol(model: BYOL, images: tf.Tensor4D, o: ByolTrainOp
   const sampler = new BatchSampler(n, batchSize, o.rng);
   const taus: number[] = [];
   const monitorEvery = o.monitorEvery ?? Math.max(1, Math.round(o.steps / 10));
-  if (o.monitor) o.monitor.measure(model, 0);
+  // What training changes besides the online weights: batch-norm statistics and the EMA target.
+  const buffers = {
+    ...prefixed('online/encoder', model.online.encoder.buffers()),
+    ...prefixed('online/projector', model.online.projector.buffers()),
+    ...(model.online.predictor ? prefixed('online/predictor', model.online.predictor.buffers()) : {}),
+    ...(model.target
+      ? {
+          ...prefixed('target', model.targetVariables()),
+          ...prefixed('target/encoder', model.target.encoder.buffers()),
+          ...prefixed('target/projector', model.target.projector.buffers()),
+        }
+      : {}),
+  };
+  const ck = await openResume(
+    'paperlab-train-byol',
+    o,
+    o.steps,
+    JSON.parse(JSON.stringify({ mode: model.config.mode, steps: o.steps, batchSize, lr, weightDecay: o.weightDecay ?? 1e-4, augment: o.augment ?? null, n, monitorEvery: o.monitor ? monitorEvery : null })),
+    { variables: vars, buffers, optimizer: opt, rng: o.rng, extra: samplerState(sampler) },
+  ).catch((e: unknown) => {
+    opt.dispose();
+    throw e;
+  });
+  if (ck.meta !== undefined) {
+    const m = ck.meta as unknown as { taus: number[]; monitor: CollapseStats[] };
+    taus.push(...m.taus);
+    // The monitor's history up to the checkpoint (JSON wrote NaN as null).
+    if (o.monitor) o.monitor.history.push(...m.monitor.map((st) => ({ ...st, knnAccuracy: st.knnAccuracy ?? undefined })));
+  } else if (o.monitor) o.monitor.measure(model, 0);
   try {
-    const history = await runTraining({
-      steps: o.steps,
+    const history = await resumableRun(
+      ck,
+      {
       schedule: warmupCosine({ lr, warmupSteps: Math.round(0.05 * o.steps), totalSteps: o.steps }),
       label: o.label ?? model.config.mode,
       quiet: o.quiet,
@@ -63,7 +94,9 @@ export async function trainByol(model: BYOL, images: tf.Tensor4D, o: ByolTrainOp
         }
         return r;
       },
-    });
+      },
+      () => ({ taus: taus.slice(), monitor: JSON.parse(JSON.stringify(o.monitor ? o.monitor.history : [])) }),
+    );
     return { ...history, taus, monitor: o.monitor ? o.monitor.history.slice() : [] };
   } finally {
     opt.dispose();

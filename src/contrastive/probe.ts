@@ -8,6 +8,8 @@ import { check, checkInt, checkNumber, describeShape } from '../core/errors.js';
 import { AdamW } from '../core/optim.js';
 import { trainStep } from '../core/train.js';
 import type { Rng } from '../core/rng.js';
+import type { ArrayGroup } from '../core/checkpoint.js';
+import { int32Array, openResume, readInt32, type CheckpointOptions } from '../core/resume.js';
 import { Dense } from './nn.js';
 
 /** Shuffled minibatches of indices, a fresh permutation every epoch. */
@@ -32,6 +34,22 @@ export class BatchSampler {
     this.pos += this.batchSize;
     return out;
   }
+  /** The current permutation and position (for checkpoints). */
+  getState(): ArrayGroup {
+    return { perm: int32Array(this.perm), pos: int32Array([this.pos]) };
+  }
+  setState(g: ArrayGroup): void {
+    const perm = readInt32(g, 'perm');
+    const pos = readInt32(g, 'pos')[0]!;
+    check(perm.length === this.n && pos >= 0 && pos <= this.n, 'checkpoint', `sampler state is for ${perm.length} examples, not ${this.n}`, 'resume with the same training data');
+    this.perm = Int32Array.from(perm);
+    this.pos = pos;
+  }
+}
+
+/** A sampler's state as TrainerState's `extra` (for openResume). */
+export function samplerState(sampler: BatchSampler): { get(): ArrayGroup; set(g: ArrayGroup): void } {
+  return { get: () => sampler.getState(), set: (g) => sampler.setState(g) };
 }
 
 /** Rows `idx` of `x` (any rank), as a new tensor. */
@@ -82,7 +100,7 @@ function numClassesOf(...labels: tf.Tensor1D[]): number {
   return m + 1;
 }
 
-export interface ProbeOptions {
+export interface ProbeOptions extends CheckpointOptions {
   /** Optimisation steps. Default 500. */
   steps?: number;
   /** Minibatch size (capped at the training-set size). Default 256. */
@@ -130,7 +148,10 @@ export async function linearProbe(trainF: tf.Tensor2D, trainY: tf.Tensor1D, test
   const sampler = new BatchSampler(n, batchSize, opts.rng);
   let finalLoss = Number.NaN;
   try {
-    for (let s = 0; s < steps; s++) {
+    const config = { kind: 'linear-probe', steps, batchSize, lr, weightDecay: opts.weightDecay ?? 0, standardize: opts.standardize !== false, numClasses, n, dim: trainF.shape[1] };
+    const ck = await openResume('paperlab-linear-probe', opts, steps, config, { variables: vars, optimizer: opt, rng: opts.rng, extra: samplerState(sampler) });
+    if (ck.meta !== undefined) finalLoss = (ck.meta as { finalLoss: number }).finalLoss;
+    for (let s = ck.startStep; s < ck.endStep; s++) {
       const idx = sampler.next();
       const xb = takeRows(xtr, idx);
       const yb = takeRows(trainY, idx);
@@ -138,6 +159,8 @@ export async function linearProbe(trainF: tf.Tensor2D, trainY: tf.Tensor1D, test
       const stepLr = 0.5 * lr * (1 + Math.cos((Math.PI * s) / steps));
       finalLoss = trainStep(() => crossEntropy(clf.apply(xb), yb, numClasses), vars, opt, { lr: stepLr, step: s }).loss;
       tf.dispose([xb, yb]);
+      const done = s + 1;
+      if (ck.every !== undefined && (done % ck.every === 0 || done === ck.endStep)) await ck.save(done, { finalLoss });
     }
     const trainAccuracy = tf.tidy(() => argmaxAccuracy(clf.apply(xtr), trainY));
     const testAccuracy = tf.tidy(() => argmaxAccuracy(clf.apply(xte), testY));

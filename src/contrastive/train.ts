@@ -13,19 +13,25 @@
 import { tf, type Tensor } from '../core/tf.js';
 import { check, checkInt, checkNumber, checkOneOf, checkShape } from '../core/errors.js';
 import { AdamW } from '../core/optim.js';
-import { runTraining, trainStep, type LoopHistory } from '../core/train.js';
+import { trainStep, type LoopHistory } from '../core/train.js';
 import { warmupCosine } from '../core/schedule.js';
 import type { Rng } from '../core/rng.js';
+import { openResume, resumableRun, type CheckpointOptions } from '../core/resume.js';
 import { twoViews, type AugmentOptions } from '../data/augment.js';
 import { Encoder, MlpHead } from './encoder.js';
 import { Dense, prefixed } from './nn.js';
 import { supConLossViewMajor, type ContrastMode } from './losses.js';
-import { BatchSampler, argmaxAccuracy, crossEntropy, linearProbe, mapInBatches, takeRows, type ProbeOptions, type ProbeResult } from './probe.js';
+import { BatchSampler, samplerState, argmaxAccuracy, crossEntropy, linearProbe, mapInBatches, takeRows, type ProbeOptions, type ProbeResult } from './probe.js';
 
 export const CONTRASTIVE_METHODS = ['supcon', 'simclr'] as const;
 export type ContrastiveMethod = (typeof CONTRASTIVE_METHODS)[number];
 
-export interface TrainBudget {
+/**
+ * A budget plus checkpoints: with `checkpointDir` the trainers write the variables, batch-norm
+ * statistics, optimizer moments, RNG and sampler state there; `resume: true` continues exactly
+ * (same batches, same augmentations, same updates), and `stopAfter` stops early as if killed.
+ */
+export interface TrainBudget extends CheckpointOptions {
   steps: number;
   /** Images per step (each seen as two augmented views). Default 128. */
   batchSize?: number;
@@ -64,6 +70,11 @@ function resolveBudget(o: TrainBudget, n: number): { batchSize: number; lr: numb
   return { batchSize, lr, weightDecay };
 }
 
+/** The module buffers a checkpoint restores (the trainable variables come from `vars`). */
+function buffersOf(...modules: Array<[string, { buffers(): Record<string, tf.Variable> }]>): Record<string, tf.Variable> {
+  return Object.assign({}, ...modules.map(([p, m]) => prefixed(p, m.buffers()))) as Record<string, tf.Variable>;
+}
+
 function checkData(images: tf.Tensor4D, labels: tf.Tensor1D | undefined, encoder: Encoder): number {
   const n = encoder.checkImages(images, 'images');
   if (labels) checkShape(labels.shape, [n], 'labels');
@@ -95,8 +106,14 @@ export async function pretrainContrastive(encoder: Encoder, head: MlpHead, image
   const labelArr = labels ? (labels.dataSync() as Int32Array) : undefined;
   const lossOpts = { temperature: o.temperature ?? 0.1, baseTemperature: o.baseTemperature ?? 0.07, contrastMode: o.contrastMode ?? 'all' };
   try {
-    return await runTraining({
-      steps: o.steps,
+    const ck = await openResume(
+      'paperlab-pretrain-contrastive',
+      o,
+      o.steps,
+      JSON.parse(JSON.stringify({ method: o.method, steps: o.steps, batchSize, lr, weightDecay, ...lossOpts, augment: o.augment ?? null, n, labels: labels !== undefined })),
+      { variables: vars, buffers: buffersOf(['encoder', encoder], ['head', head]), optimizer: opt, rng: o.rng, extra: samplerState(sampler) },
+    );
+    return await resumableRun(ck, {
       schedule: warmupCosine({ lr, warmupSteps: Math.round(0.05 * o.steps), totalSteps: o.steps }),
       label: o.label ?? o.method,
       quiet: o.quiet,
@@ -163,8 +180,14 @@ export async function trainCrossEntropy(encoder: Encoder, classifier: Dense, ima
   const opt = new AdamW({ lr, weightDecay });
   const sampler = new BatchSampler(n, batchSize, o.rng);
   try {
-    return await runTraining({
-      steps: o.steps,
+    const ck = await openResume(
+      'paperlab-train-cross-entropy',
+      o,
+      o.steps,
+      JSON.parse(JSON.stringify({ steps: o.steps, batchSize, lr, weightDecay, numClasses, augment: o.augment ?? null, n })),
+      { variables: vars, buffers: buffersOf(['encoder', encoder], ['classifier', classifier]), optimizer: opt, rng: o.rng, extra: samplerState(sampler) },
+    );
+    return await resumableRun(ck, {
       schedule: warmupCosine({ lr, warmupSteps: Math.round(0.05 * o.steps), totalSteps: o.steps }),
       label: o.label ?? 'cross-entropy',
       quiet: o.quiet,

@@ -3,8 +3,8 @@
  * Experiments keep the spec in result.json so the report can re-render it, and write the SVG
  * next to result.json.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+// Vega and Vega-Lite are large (≈ 100 modules): they load on the first render, not with `import 'paperlab'`.
+import type { TopLevelSpec } from 'vega-lite';
 
 export interface ChartSpec {
   /** File stem, e.g. 'time-vs-n' → time-vs-n.svg. */
@@ -16,6 +16,7 @@ export interface ChartSpec {
 }
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

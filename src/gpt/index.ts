@@ -1,7 +1,8 @@
 /**
- * GPT: a nanoGPT-style decoder language model, its tokenizers, trainer, sampler and memorization
- * probes (the compute calculator lives in compute.ts and is exported separately). See docs/gpt.md.
+ * GPT (`paperlab/gpt`): a nanoGPT-style decoder language model, its tokenizers, trainer, sampler,
+ * memorization probes and the GPT-3 compute calculator. See docs/gpt.md.
  */
+export * from './compute.js';
 export {
   GPT,
   GPT_DEFAULTS,
@@ -45,6 +46,7 @@ export {
   type GPTTrainOptions,
   type GPTTrainResult,
 } from './trainer.js';
+export { decodeTrainingText, invalidUtf8Offset, splitTrainVal } from './text.js';
 export {
   NgramIndex,
   extractionRate,

@@ -17,6 +17,12 @@ export interface SampleOptions {
   temperature?: number;
   /** Sample only among the k most likely tokens (ties with the k-th kept). Default: all. */
   topK?: number;
+  /**
+   * Nucleus sampling (Holtzman et al. 2019): after temperature and top-k, keep the smallest set of
+   * most likely tokens whose probability sums to at least p (equal probabilities: lower id first).
+   * In (0, 1]; default 1 (off).
+   */
+  topP?: number;
   /** Randomness for sampling (required unless temperature is 0). */
   rng?: Rng;
   /** Use the KV cache (default true; full attention only); false recomputes the whole context every step. */
@@ -25,8 +31,8 @@ export interface SampleOptions {
   onToken?: (tokens: number[], step: number) => void | Promise<void>;
 }
 
-/** Picks one token from a row of logits. */
-export function pickToken(logits: ArrayLike<number>, temperature: number, topK: number | undefined, rng: Rng | undefined): number {
+/** Picks one token from a row of logits (temperature, then top-k, then top-p). */
+export function pickToken(logits: ArrayLike<number>, temperature: number, topK: number | undefined, rng: Rng | undefined, topP?: number): number {
   const V = logits.length;
   if (temperature === 0) {
     let best = 0;
@@ -48,6 +54,16 @@ export function pickToken(logits: ArrayLike<number>, temperature: number, topK: 
       p[i] = Math.exp((logits[i]! - max) / temperature);
       sum += p[i]!;
     }
+  }
+  if (topP !== undefined) checkNumber(topP, 'topP', { min: 0, exclusiveMin: true, max: 1 });
+  if (topP !== undefined && topP < 1) {
+    const order = Array.from({ length: V }, (_, i) => i).filter((i) => p[i]! > 0);
+    order.sort((a, b) => p[b]! - p[a]! || a - b);
+    let cum = 0;
+    let keep = 0;
+    while (keep < order.length && (keep === 0 || cum < topP * sum)) cum += p[order[keep++]!]!;
+    for (let j = keep; j < order.length; j++) p[order[j]!] = 0;
+    sum = cum;
   }
   let u = rng.next() * sum;
   let last = 0;
@@ -74,6 +90,7 @@ function validate(model: GPT, prompts: ReadonlyArray<ArrayLike<number>>, o: Samp
   checkInt(o.maxTokens ?? 100, 'maxTokens', { min: 0 });
   checkNumber(o.temperature ?? 1, 'temperature', { min: 0 });
   if (o.topK !== undefined) checkInt(o.topK, 'topK', { min: 1 });
+  if (o.topP !== undefined) checkNumber(o.topP, 'topP', { min: 0, exclusiveMin: true, max: 1 });
   if ((o.temperature ?? 1) > 0 && !o.rng) {
     throw new PaperlabError('rng', 'is required when temperature > 0', 'pass an Rng (e.g. new Rng(seed)) or use temperature 0 for greedy decoding');
   }
@@ -143,7 +160,7 @@ export async function generate(model: GPT, prompts: ReadonlyArray<ArrayLike<numb
         logits = cachedLogits(model, cache, ids, B, block);
       }
       const next: number[] = [];
-      for (let b = 0; b < B; b++) next.push(pickToken(logits.subarray(b * V, (b + 1) * V), temperature, opts.topK, opts.rng));
+      for (let b = 0; b < B; b++) next.push(pickToken(logits.subarray(b * V, (b + 1) * V), temperature, opts.topK, opts.rng, opts.topP));
       next.forEach((t, b) => {
         seqs[b]!.push(t);
         out[b]!.push(t);

@@ -31,6 +31,11 @@ export interface GPTTrainConfig {
   /** BPE vocabulary size (ignored for 'char'). */
   vocabSize: number;
   batchSize: number;
+  /**
+   * Micro-batches of `batchSize` rows per optimizer step (nanoGPT's gradient_accumulation_steps):
+   * the effective batch is accumulate × batchSize rows. Default 1.
+   */
+  accumulate?: number;
   steps: number;
   lr: number;
   warmupSteps: number;
@@ -171,6 +176,8 @@ export interface GPTTrainOptions {
   repeatedFrom?: (trainTokens: number, blockSize: number) => { offsets: number[]; rowProbability: number };
   quiet?: boolean;
   log?: (msg: string) => void;
+  /** JSON-lines training log, one line per step: step, loss, lr, tokens/s (see runTraining). */
+  logFile?: string;
 }
 
 export interface GPTEval {
@@ -217,6 +224,7 @@ export function resolveTrainConfig(preset: GPTPresetName, o: GPTTrainOptions['ov
   checkOneOf(c.tokenizer, ['char', 'bpe'] as const, 'tokenizer');
   if (c.tokenizer === 'bpe') checkInt(c.vocabSize, 'vocabSize', { min: 257 });
   checkInt(c.batchSize, 'batchSize', { min: 1 });
+  checkInt(c.accumulate ?? 1, 'accumulate', { min: 1 });
   checkInt(c.steps, 'steps', { min: 1 });
   checkNumber(c.lr, 'lr', { min: 0, exclusiveMin: true });
   checkInt(c.warmupSteps, 'warmupSteps', { min: 0 });
@@ -377,6 +385,7 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
     log(`resuming ${out} at step ${ck.step} of ${config.steps}`);
   }
   const B = config.batchSize;
+  const K = config.accumulate ?? 1;
   const unigramBpc = bitsPerChar(unigramCrossEntropy(train.tokens, val.tokens, tokenizer.vocabSize), val.tokensPerChar);
   log(
     `gpt ${preset}: ${model.paramCount.toLocaleString('en')} parameters, ${tokenizer.kind} tokenizer (${tokenizer.vocabSize} tokens), ` +
@@ -397,7 +406,7 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
       repeated,
       losses,
       evals,
-      tokensSeen: tokensSeenBefore + (done - startStep) * B * T,
+      tokensSeen: tokensSeenBefore + (done - startStep) * K * B * T,
     };
     await saveCheckpoint(out, {
       step: done,
@@ -422,18 +431,25 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
   try {
     history = await runTraining({
       steps: endStep,
+      // A run stopped early (stopAt) evaluates where the uninterrupted run does, not at the stop.
+      totalSteps: config.steps,
       startStep,
       schedule: warmupCosine({ lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, minRatio: config.minLrRatio }),
+      accumulate: K,
+      tokensPerStep: K * B * T,
+      logFile: opts.logFile,
       step: (s, lr) => {
-        const { x, y } = sampleBatch(train, rng, B, T, repeated);
-        const xt = tf.tensor2d(x, [B, T], 'int32');
-        const yt = tf.tensor2d(y, [B, T], 'int32');
+        // K micro-batches drawn in a row take the same windows as one batch of K·B rows.
+        const micro = Array.from({ length: K }, () => {
+          const { x, y } = sampleBatch(train, rng, B, T, repeated);
+          return { x: tf.tensor2d(x, [B, T], 'int32'), y: tf.tensor2d(y, [B, T], 'int32') };
+        });
         try {
-          const r = trainStep(() => model.loss(xt, yt), model.variables, optimizer, { lr, clipNorm: config.clipNorm, step: s });
+          const r = trainStep((m) => model.loss(micro[m]!.x, micro[m]!.y), model.variables, optimizer, { lr, clipNorm: config.clipNorm, step: s, accumulate: K });
           losses.push(r.loss);
           return r;
         } finally {
-          tf.dispose([xt, yt]);
+          tf.dispose(micro.flatMap((b) => [b.x, b.y]));
         }
       },
       evalEvery: config.evalEvery,
@@ -442,7 +458,7 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
       checkpoint: out ? save : undefined,
       label: `gpt-${preset}`,
       quiet: opts.quiet,
-      extra: (done, secs) => ({ 'tok/s': ((done - startStep) * B * T) / Math.max(secs, 1e-9) }),
+      extra: (done, secs) => ({ 'tok/s': ((done - startStep) * K * B * T) / Math.max(secs, 1e-9) }),
     });
   } finally {
     model.training = false;
@@ -467,9 +483,9 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
     valLoss,
     valBpc: bitsPerChar(valLoss, val.tokensPerChar),
     unigramBpc,
-    tokensPerSec: ran > 0 ? (ran * B * T) / Math.max(history.seconds, 1e-9) : 0,
+    tokensPerSec: ran > 0 ? (ran * K * B * T) / Math.max(history.seconds, 1e-9) : 0,
     seconds: history.seconds,
-    tokensSeen: tokensSeenBefore + ran * B * T,
+    tokensSeen: tokensSeenBefore + ran * K * B * T,
   };
 }
 
