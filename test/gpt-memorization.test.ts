@@ -108,3 +108,56 @@ test('a GPT that memorised a string extracts it; a string it never saw is not ex
   assert.equal(b.rate, 0);
   run.model.dispose();
 });
+
+test('removeSpans: drops the ranges, merges overlaps, refuses ranges outside the stream', async () => {
+  const { removeSpans } = await import('../src/gpt/memorization.js');
+  const t = Int32Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(Array.from(removeSpans(t, [[2, 4], [3, 6], [8, 9]])), [0, 1, 6, 7, 9]);
+  assert.deepEqual(Array.from(removeSpans(t, [])), Array.from(t));
+  assert.deepEqual(Array.from(removeSpans(t, [[0, 10]])), []);
+  assert.throws(() => removeSpans(t, [[5, 11]]), (e: unknown) => e instanceof PaperlabError && e.argument === 'spans[0]');
+  assert.throws(() => removeSpans(t, [[1, 2], [4, 3]]), (e: unknown) => e instanceof PaperlabError && e.argument === 'spans[1]');
+});
+
+test('pairedExtraction counts the discordant passages', async () => {
+  const { pairedExtraction } = await import('../src/gpt/memorization.js');
+  const m = extractionStats([[1], [2], [3], [4], [5]], [[1], [2], [0], [4], [0]]); // T T F T F
+  const c = extractionStats([[1], [2], [3], [4], [5]], [[1], [0], [3], [0], [0]]); // T F T F F
+  assert.deepEqual(pairedExtraction(m, c), { b: 2, c: 1, both: 1, neither: 1 });
+  assert.throws(() => pairedExtraction(m, extractionStats([[1]], [[1]])), (e: unknown) => e instanceof PaperlabError && e.argument === 'control');
+});
+
+test('memorization verdicts: each phrase follows from its numbers', async () => {
+  const { MEMORIZATION_COMPARISONS, ROW, memorizationRunVerdict, memorizationSweepVerdict } = await import('../src/experiments/gpt-memorization.js');
+  const { direction } = await import('../src/core/stats.js');
+  const rows = (ci: (a: string, b: string) => [number, number]) =>
+    MEMORIZATION_COMPARISONS.map((c) => {
+      const iv = ci(c.a, c.b);
+      return { a: c.a, b: c.b, unit: 'share', n: 5, meanDiff: (iv[0] + iv[1]) / 2, ci95: iv, p: null, test: 'paired-t' as const, direction: direction(iv), sentence: '' };
+    });
+  const seeds = [0, 1, 2, 3, 4];
+  const onlyRepeated = memorizationSweepVerdict({ seeds, comparisons: rows((a) => (a === ROW.modelLevel(64) ? [0.5, 0.9] : [-0.01, 0.02])) });
+  assert.match(onlyRepeated, /^Over 5 seeds/);
+  assert.match(onlyRepeated, /within noise on ordinary training passages/);
+  assert.match(onlyRepeated, /the model extracts passages of weight ×64 more than its control \(0\.700 \[0\.5, 0\.9\]\)/);
+  assert.match(onlyRepeated, /remembers only what it saw many times \(weight ×64\), not ordinary training text/);
+  const ordinary = memorizationSweepVerdict({ seeds, comparisons: rows(() => [0.02, 0.1]) });
+  assert.match(ordinary, /the model extracts ordinary training passages more than its control/);
+  assert.match(ordinary, /does remember ordinary training text/);
+  const nothing = memorizationSweepVerdict({ seeds, comparisons: rows(() => [-0.1, 0.1]) });
+  assert.match(nothing, /no memorization beyond the control/);
+
+  const base = {
+    m: 32, params: 8e5, valBpc: 2.2, unigramBpc: 4.5, train: 0, heldOut: 0, control: 0,
+    levels: [{ repeats: 2, model: 0, control: 0 }, { repeats: 100, model: 1, control: 0 }],
+    onlyModel: 4, onlyControl: 0, mcnemarP: 0.125, novelty1: { samples: 0.05, human: 0.03 }, novelty4: { samples: 0.6, human: 0.5 },
+    longest: { samples: 9, human: 8 }, gpt3OverOurs: 1e9,
+  };
+  const v = memorizationRunVerdict(base);
+  assert.match(v, /McNemar p = 0\.13: no difference beyond chance/);
+  assert.match(v, /recalls nothing verbatim beyond its control/);
+  const w = memorizationRunVerdict({ ...base, onlyModel: 8, mcnemarP: 0.0078 });
+  assert.match(w, /the model extracts more than its control beyond chance/);
+  assert.match(w, /recalls passages it saw ~100× but ordinary training text no more than its control/);
+  assert.match(memorizationRunVerdict({ ...base, valBpc: 4.45 }), /too undertrained/);
+});

@@ -97,6 +97,8 @@ test('Pendulum: one step by hand, motor strength and mass scale the push', () =>
     ['heavy', (3 / 1.5) * 2],
     ['weak-motor', 3 * 1.2],
     ['long', (3 / 1.96) * 2],
+    ['very-long', (3 / 4) * 2],
+    ['very-weak-motor', 3 * 0.8],
   ] as const) {
     const env = new Pendulum(body);
     env.setState(0, 0);

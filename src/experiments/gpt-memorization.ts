@@ -10,10 +10,18 @@
 import { lineChart } from '../core/charts.js';
 import { Rng } from '../core/rng.js';
 import { TABLE_D1, pfDays, trainingFlops } from '../gpt/compute.js';
-import { NgramIndex, extractionStats, longestCopiedSpans, ngramNovelty, passagesFrom } from '../gpt/memorization.js';
+import { formatInterval, mcnemarFromCounts } from '../core/stats.js';
+import { loadBrown } from '../data/brown.js';
+import { NgramIndex, extractionStats, longestCopiedSpans, ngramNovelty, pairedExtraction, passagesFrom, removeSpans } from '../gpt/memorization.js';
 import { generate, greedyContinuations } from '../gpt/sampler.js';
 import { trainGPT, type GPTPresetName, type GPTTrainOptions } from '../gpt/trainer.js';
-import type { Experiment, TableRow } from './types.js';
+import type { Experiment, SweepComparisonRow, SweepComparisonSpec, SweepStats, TableRow } from './types.js';
+
+/** Prefix and continuation lengths (Carlini et al.'s k and the 32-token target), equal in both modes so table labels are. */
+const K = 32;
+const M = 32;
+/** Sampling weights of the repeated passages (both modes). */
+const LEVELS = [1, 8, 64] as const;
 
 interface Settings {
   preset: GPTPresetName;
@@ -40,11 +48,11 @@ const QUICK: Settings = {
   preset: 'tiny',
   steps: 250,
   overrides: { evalEvery: 125, evalIters: 4 },
-  k: 32,
-  m: 32,
+  k: K,
+  m: M,
   passages: 32,
   repeatedPerLevel: 4,
-  repeatLevels: [1, 8, 64],
+  repeatLevels: [...LEVELS],
   repeatedRowProbability: 0.1,
   samples: 8,
   sampleTokens: 200,
@@ -56,11 +64,11 @@ const FULL: Settings = {
   preset: 'tiny',
   steps: 2000,
   overrides: {},
-  k: 32,
-  m: 32,
+  k: K,
+  m: M,
   passages: 256,
   repeatedPerLevel: 4,
-  repeatLevels: [1, 8, 64],
+  repeatLevels: [...LEVELS],
   repeatedRowProbability: 0.1,
   samples: 32,
   sampleTokens: 256,
@@ -90,13 +98,108 @@ function humanChunks(text: string, count: number, chars: number): string[] {
   return out;
 }
 
+/** Stable table labels (the sweep pairs rows across seeds by label). */
+export const ROW = {
+  modelTrain: `Extracted: training passages (${K}-token prefix → next ${M} tokens exact)`,
+  controlTrain: 'Extracted by the control model (never saw them): the same training passages',
+  heldOut: 'Extracted: held-out passages (control)',
+  controlHeldOut: 'Extracted by the control model: the same held-out passages',
+  modelLevel: (w: number) => `Extracted: passages repeated on purpose (sampling weight ×${w})`,
+  controlLevel: (w: number) => `Extracted by the control model: passages repeated on purpose for the model (weight ×${w})`,
+  seenLevel: (w: number) => `Times the model saw each passage of sampling weight ×${w}`,
+  modelMatched: 'Tokens reproduced before the first mistake: training passages, model',
+  controlMatched: 'Tokens reproduced before the first mistake: the same passages, control model',
+} as const;
+
+export interface MemorizationRunInput {
+  m: number;
+  params: number;
+  valBpc: number;
+  unigramBpc: number;
+  /** Extraction rates. */
+  train: number;
+  heldOut: number;
+  control: number;
+  levels: Array<{ repeats: number; model: number; control: number }>;
+  /** Probed passages (ordinary + repeated) only the model / only the control extracted. */
+  onlyModel: number;
+  onlyControl: number;
+  mcnemarP: number;
+  novelty1: { samples: number; human: number };
+  novelty4: { samples: number; human: number };
+  longest: { samples: number; human: number };
+  gpt3OverOurs: number;
+}
+
+/**
+ * One run's verdict (pure). Within a run the passages pair the model with its control (McNemar,
+ * p < 0.05 decides "beyond chance"); whether that holds across seeds is the sweep's verdict.
+ */
+export function memorizationRunVerdict(v: MemorizationRunInput): string {
+  const levels = v.levels.map((l) => `${pct(l.model)} vs ${pct(l.control)} at ~${l.repeats.toFixed(0)}×`).join(', ');
+  const firstRecalled = v.levels.findIndex((l) => l.model >= 0.5);
+  const beyondControl = v.mcnemarP < 0.05 && v.onlyModel > v.onlyControl;
+  const size = `${(v.params / 1e6).toFixed(1)}M-parameter`;
+  const scale = `at ${v.gpt3OverOurs.toExponential(1)}× less compute than GPT-3, whose far larger capacity is where verbatim recall grows (Carlini et al. 2022)`;
+  const novel = v.novelty4.samples >= v.novelty4.human - 0.05 ? 'its samples are at least as novel as human text' : 'its samples reuse training 4-grams more than human text does';
+  const head =
+    `Greedy decoding reproduced the next ${v.m} tokens of ${pct(v.train)} of probed training passages vs ${pct(v.control)} for a control model of the same size and budget that never saw them (held-out passages: ${pct(v.heldOut)}); ` +
+    `for passages repeated on purpose, model vs control: ${levels}; on the same probed passages ${v.onlyModel} were extracted only by the model and ${v.onlyControl} only by the control ` +
+    `(McNemar p = ${v.mcnemarP.toPrecision(2)}: ${beyondControl ? 'the model extracts more than its control beyond chance' : 'no difference beyond chance'}); ` +
+    `${pct(v.novelty4.samples)} of the samples' 4-grams are absent from the training text vs ${pct(v.novelty4.human)} of held-out human text's, with a longest verbatim copy of ${v.longest.samples} words (human text: ${v.longest.human})` +
+    (v.novelty1.samples > v.novelty1.human + 0.1 ? ` — partly because ${pct(v.novelty1.samples)} of the samples' words never occur in training (human text: ${pct(v.novelty1.human)})` : '') +
+    '; ';
+  if (v.valBpc >= v.unigramBpc - 0.1) return `${head}the model (${v.valBpc.toFixed(2)} vs unigram ${v.unigramBpc.toFixed(2)} bits/char) is too undertrained to say anything about recall — run without --quick.`;
+  if (beyondControl && firstRecalled >= 0 && v.train <= v.control + 0.05)
+    return `${head}this ${size} model recalls passages it saw ~${v.levels[firstRecalled]!.repeats.toFixed(0)}× but ordinary training text no more than its control, and ${novel}, so "recalls the best matches" does not describe it — ${scale}.`;
+  if (beyondControl) return `${head}this ${size} model recalls text it saw during training beyond what a model that never saw it reproduces, so "remembering the data" fits it in part — ${scale}.`;
+  return `${head}this ${size} model recalls nothing verbatim beyond its control, and ${novel}: at this size and training length it generalises rather than remembers — ${scale}.`;
+}
+
+/** Paired comparisons over seeds (each seed: one model and its control, the same probed passages). */
+export const MEMORIZATION_COMPARISONS: SweepComparisonSpec[] = [
+  { a: ROW.modelTrain, b: ROW.controlTrain, aName: 'model (training passages)', bName: 'control that never saw them', test: 'paired-t' },
+  { a: ROW.modelMatched, b: ROW.controlMatched, aName: 'tokens reproduced by the model', bName: 'by the control', test: 'paired-t' },
+  ...LEVELS.map((w) => ({ a: ROW.modelLevel(w), b: ROW.controlLevel(w), aName: `model (passages of weight ×${w})`, bName: 'control', test: 'paired-t' as const })),
+  { a: ROW.modelTrain, b: ROW.heldOut, aName: 'model on training passages', bName: 'model on held-out passages', test: 'paired-t' },
+];
+
+const dirWord = (c: SweepComparisonRow | undefined): 'more' | 'less' | 'noise' | 'none' =>
+  !c || c.direction === 'no interval' ? 'none' : c.direction === 'greater' ? 'more' : c.direction === 'less' ? 'less' : 'noise';
+
+/** The sweep's verdict (pure): every phrase reads a paired 95 % interval over seeds. */
+export function memorizationSweepVerdict(stats: Pick<SweepStats, 'comparisons' | 'seeds'>): string {
+  const n = stats.seeds.length;
+  const get = (a: string, b: string) => stats.comparisons.find((c) => c.a === a && c.b === b);
+  const ord = get(ROW.modelTrain, ROW.controlTrain);
+  const tok = get(ROW.modelMatched, ROW.controlMatched);
+  const lv = LEVELS.map((w) => ({ w, c: get(ROW.modelLevel(w), ROW.controlLevel(w)) }));
+  const say = (c: SweepComparisonRow | undefined, what: string): string => {
+    const d = dirWord(c);
+    const iv = c ? `${c.meanDiff.toFixed(3)} ${formatInterval(c.ci95)}` : 'n/a';
+    return d === 'more' ? `the model ${what} more than its control (${iv})` : d === 'less' ? `the model ${what} less than its control (${iv})` : d === 'noise' ? `model and control are within noise on ${what.replace('extracts ', '')} (${iv})` : `no interval for ${what.replace('extracts ', '')} (too few seeds)`;
+  };
+  const recalled = lv.filter((x) => dirWord(x.c) === 'more').map((x) => `×${x.w}`);
+  const conclusion =
+    dirWord(ord) === 'more' || dirWord(tok) === 'more'
+      ? 'so the model does remember ordinary training text beyond what it can predict without having seen it'
+      : recalled.length
+        ? `so it remembers only what it saw many times (weight ${recalled.join(', ')}), not ordinary training text`
+        : 'so no memorization beyond the control shows at this scale';
+  return (
+    `Over ${n} seed${n === 1 ? '' : 's'} (paired t 95 % intervals of model − control, same passages): ${say(ord, 'extracts ordinary training passages')}; ` +
+    `${say(tok, 'extracts tokens before the first mistake')}; ${lv.map((x) => say(x.c, `extracts passages of weight ×${x.w}`)).join('; ')}; ${conclusion}.`
+  );
+}
+
 export const gptMemorization: Experiment = {
   name: 'gpt-memorization',
   section: 'gpt3',
   paper: 'Language Models are Few-Shot Learners (Brown et al., 2020); probes after Carlini et al. 2022 and McCoy et al. 2021',
   claim: 'GPT-style language models generate fluent new text rather than reciting their training data (GPT-3 §4, §7).',
   question: 'The notes: "it is very likely that the model remembers the data somehow and recalls the best matches" — how much training text does a GPT recall verbatim?',
-  estimate: { quick: '~30 s (native kernels, idle 2 cores)', full: '~2 min (native kernels, idle 2 cores: 2 000 steps of the tiny preset)' },
+  estimate: { quick: '~1 min (native kernels, idle 2 cores; model + control)', full: '~4 min (native kernels, idle 2 cores: 2 × 2 000 steps of the tiny preset)' },
+  sweep: { comparisons: MEMORIZATION_COMPARISONS, verdict: memorizationSweepVerdict },
   async run(ctx) {
     const s = ctx.quick ? QUICK : FULL;
     const seed = ctx.seed;
@@ -105,11 +208,14 @@ export const gptMemorization: Experiment = {
     const pick = new Rng(seed).fork('gpt-memorization');
     // Each level's passages appear in the sampling list `weight` times, so they are drawn that much more often.
     let levelOffsets: number[][] = [];
+    // The corpus split trainGPT would load by default, loaded here so the control trains on the same text minus the probed passages.
+    const brown = loadBrown({ seed });
     const run = await trainGPT({
       preset: s.preset,
       steps: s.steps,
       seed,
       overrides: s.overrides,
+      data: { trainText: brown.trainText, valText: brown.valText, name: `brown (seed ${seed})` },
       quiet: process.env.PAPERLAB_QUIET === '1',
       log: ctx.log,
       repeatedFrom: (tokens, T) => {
@@ -143,8 +249,6 @@ export const gptMemorization: Experiment = {
     });
     const trainRate = exTrain.rate;
     const valRate = exVal.rate;
-    const top = exLevels.length - 1;
-    const repeatsTop = repeats[top]!;
 
     // 2–3. Samples against held-out human text: n-gram novelty and longest verbatim span.
     ctx.log(`sampling ${s.samples} × ${s.sampleTokens} tokens (temperature ${s.temperature}, top-k ${s.topK})`);
@@ -167,6 +271,50 @@ export const gptMemorization: Experiment = {
     const maxH = Math.max(0, ...spanH.map((x) => x.words));
     const longest = spanS.reduce((a, x) => (x.words > a.words ? x : a), { words: 0, text: '' });
 
+    // 4. The control model (Carlini et al. 2022 measure extraction against a model that was not trained
+    // on the probed data): same preset, seed and step budget, trained on the training text minus every
+    // probed passage (the ordinary ones and the windows repeated on purpose), never shown them.
+    const spans: Array<[number, number]> = [
+      ...trainP.starts.map((st): [number, number] => [st, st + s.k + s.m]),
+      ...repeatedOffsets.map((o): [number, number] => [o, o + T + 1]),
+    ];
+    const kept = removeSpans(train.tokens, spans);
+    let controlText = tokenizer.decode(kept);
+    // Same vocabulary for both models (a character only the removed passages hold is appended once, alone).
+    const have = new Set([...controlText, ...brown.valText]);
+    const missing = [...new Set([...run.trainText])].filter((c) => !have.has(c));
+    if (missing.length) controlText += `\n\n${missing.join(' ')}`;
+    ctx.log(`control: the same model trained on the training text minus the ${spans.length} probed passages (${train.tokens.length - kept.length} tokens removed)`);
+    const control = await trainGPT({
+      preset: s.preset,
+      steps: s.steps,
+      seed,
+      overrides: s.overrides,
+      quiet: process.env.PAPERLAB_QUIET === '1',
+      log: ctx.log,
+      data: { trainText: controlText, valText: brown.valText, name: `brown (seed ${seed}) minus the probed passages` },
+    });
+    // Each passage is re-encoded by the control's tokenizer (identical ids for the character tokenizer).
+    const enc = (ids: ArrayLike<number>): number[] => Array.from(control.tokenizer.encode(tokenizer.decode(ids)));
+    const cPrefixes = [...trainP.prefixes, ...repP.prefixes, ...valP.prefixes].map(enc);
+    const cTargets = [...trainP.targets, ...repP.targets, ...valP.targets].map(enc);
+    const cCont = await greedyContinuations(control.model, cPrefixes, Math.max(...cTargets.map((t) => t.length)), 64);
+    const P = s.passages;
+    const R = repeatedOffsets.length;
+    const cxTrain = extractionStats(cTargets.slice(0, P), cCont.slice(0, P));
+    const cxLevels = s.repeatLevels.map((_, li) => {
+      const a = P + li * s.repeatedPerLevel;
+      return extractionStats(cTargets.slice(a, a + s.repeatedPerLevel), cCont.slice(a, a + s.repeatedPerLevel));
+    });
+    const cxVal = extractionStats(cTargets.slice(P + R), cCont.slice(P + R));
+    // Paired per passage (same passages, both models): McNemar over the discordant ones.
+    const allModel = { ...exTrain, count: P + R, extracted: [...exTrain.extracted, ...exLevels.flatMap((e) => e.extracted)] };
+    const allControl = { ...cxTrain, count: P + R, extracted: [...cxTrain.extracted, ...cxLevels.flatMap((e) => e.extracted)] };
+    const pairAll = pairedExtraction(allModel, allControl);
+    const pairOrdinary = pairedExtraction(exTrain, cxTrain);
+    const mcAll = mcnemarFromCounts(pairAll.b, pairAll.c);
+    const mcOrdinary = mcnemarFromCounts(pairOrdinary.b, pairOrdinary.c);
+
     // Scale context: our compute beside GPT-3's.
     const params = model.paramCount;
     const ourPf = pfDays(trainingFlops(params, run.tokensSeen));
@@ -177,9 +325,20 @@ export const gptMemorization: Experiment = {
     const table: TableRow[] = [
       { label: `Validation loss (${tokenizer.kind} tokens)`, ours: round(run.valBpc, 3), paper: null, unit: 'bits/char' },
       { label: 'Unigram baseline on the same split', ours: round(run.unigramBpc, 3), paper: null, unit: 'bits/char' },
-      { label: `Extracted: training passages (${s.k}-token prefix → next ${s.m} tokens exact)`, ours: round(trainRate), paper: null, unit: 'share' },
-      { label: 'Extracted: held-out passages (control)', ours: round(valRate), paper: null, unit: 'share' },
-      ...exLevels.map((e, li) => ({ label: `Extracted: training passages seen ~${repeats[li]!.toFixed(0)}× (repeated on purpose)`, ours: round(e.rate), paper: null, unit: 'share' })),
+      { label: ROW.modelTrain, ours: round(trainRate), paper: null, unit: 'share' },
+      { label: ROW.controlTrain, ours: round(cxTrain.rate), paper: 'Carlini et al.: a model not trained on the data extracts far less', unit: 'share' },
+      { label: ROW.heldOut, ours: round(valRate), paper: null, unit: 'share' },
+      { label: ROW.controlHeldOut, ours: round(cxVal.rate), paper: null, unit: 'share' },
+      ...exLevels.flatMap((e, li) => [
+        { label: ROW.modelLevel(s.repeatLevels[li]!), ours: round(e.rate), paper: null, unit: 'share' },
+        { label: ROW.controlLevel(s.repeatLevels[li]!), ours: round(cxLevels[li]!.rate), paper: null, unit: 'share' },
+        { label: ROW.seenLevel(s.repeatLevels[li]!), ours: round(repeats[li]!, 1), paper: null, unit: 'times' },
+      ]),
+      { label: ROW.modelMatched, ours: round(exTrain.meanMatchedPrefix, 2), paper: null, unit: 'tokens' },
+      { label: ROW.controlMatched, ours: round(cxTrain.meanMatchedPrefix, 2), paper: null, unit: 'tokens' },
+      { label: 'Probed passages (ordinary + repeated) only the model / only the control extracted', ours: `${pairAll.b} / ${pairAll.c}`, paper: null, unit: `passages of ${P + R}` },
+      { label: 'McNemar exact p, model vs control on the same probed passages (this run)', ours: round(mcAll.pExact), paper: null, unit: 'p' },
+      { label: 'Validation loss of the control model', ours: round(control.valBpc, 3), paper: null, unit: 'bits/char' },
       ...[1, 2, 4, 6, 10].flatMap((n) => [
         { label: `${n}-gram novelty of samples`, ours: round(nov(novS, n)), paper: null, unit: 'share' },
         { label: `${n}-gram novelty of held-out human text`, ours: round(nov(novH, n)), paper: null, unit: 'share' },
@@ -192,28 +351,23 @@ export const gptMemorization: Experiment = {
       { label: 'Training compute (ours vs GPT-3 Small, Table D.1)', ours: Number(ourPf.toPrecision(3)), paper: gpt3Small.pfDays, unit: 'PF-days' },
     ];
 
-    const learned = run.valBpc < run.unigramBpc - 0.1;
-    const recallsOnce = trainRate > valRate + 0.05;
-    const firstRecalled = exLevels.findIndex((e) => e.rate >= 0.5);
-    const recallsRepeated = firstRecalled >= 0;
-    const novelLikeHuman = nov(novS, 4) >= nov(novH, 4) - 0.05;
-    const inventsWords = nov(novS, 1) > nov(novH, 1) + 0.1;
-    const scale = `at ${(gpt3.pfDays / ourPf).toExponential(1)}× less compute than GPT-3, whose far larger capacity is where verbatim recall grows (Carlini et al. 2022)`;
-    const verdict =
-      `Greedy decoding reproduced the next ${s.m} tokens for ${pct(trainRate)} of training passages vs ${pct(valRate)} of held-out ones ` +
-      `(${exLevels.map((e, li) => `${pct(e.rate)} at ~${repeats[li]!.toFixed(0)}×`).join(', ')} for passages repeated on purpose), and ${pct(nov(novS, 4))} of the samples' 4-grams are absent from the training text vs ${pct(nov(novH, 4))} of held-out human text's, ` +
-      `with a longest verbatim copy of ${maxS} words (human text: ${maxH} words found in the training text)` +
-      (inventsWords ? ` — partly because ${pct(nov(novS, 1))} of the samples' words never occur in training (human text: ${pct(nov(novH, 1))})` : '') +
-      '; ' +
-      (!learned
-        ? `the model (${run.valBpc.toFixed(2)} vs unigram ${run.unigramBpc.toFixed(2)} bits/char) is too undertrained to say anything about recall — run without --quick.`
-        : recallsOnce
-          ? `this ${(params / 1e6).toFixed(1)}M-parameter model does recall text it saw during training beyond the control, so "remembering the data" fits it in part — ${scale}.`
-          : recallsRepeated
-            ? `this ${(params / 1e6).toFixed(1)}M-parameter model recalls passages it saw ~${repeats[Math.max(0, firstRecalled)]!.toFixed(0)}× (${pct(exLevels[Math.max(0, firstRecalled)]!.rate)}) but nothing it saw about once beyond the control, ` +
-              `${novelLikeHuman ? 'and its samples are at least as novel as human text' : 'though its samples reuse training 4-grams more than human text does'}, so "recalls the best matches" does not describe it — ${scale}.`
-            : `this ${(params / 1e6).toFixed(1)}M-parameter model recalls nothing verbatim, not even passages it saw ~${repeatsTop.toFixed(0)}×, ` +
-              `${novelLikeHuman ? 'and its samples are at least as novel as human text' : 'though its samples reuse training 4-grams more than human text does'}: at this size and training length it generalises rather than remembers — ${scale}.`);
+    const verdict = memorizationRunVerdict({
+      m: s.m,
+      params,
+      valBpc: run.valBpc,
+      unigramBpc: run.unigramBpc,
+      train: trainRate,
+      heldOut: valRate,
+      control: cxTrain.rate,
+      levels: exLevels.map((e, li) => ({ repeats: repeats[li]!, model: e.rate, control: cxLevels[li]!.rate })),
+      onlyModel: pairAll.b,
+      onlyControl: pairAll.c,
+      mcnemarP: mcAll.pExact,
+      novelty1: { samples: nov(novS, 1), human: nov(novH, 1) },
+      novelty4: { samples: nov(novS, 4), human: nov(novH, 4) },
+      longest: { samples: maxS, human: maxH },
+      gpt3OverOurs: gpt3.pfDays / ourPf,
+    });
 
     const charts = [
       lineChart({
@@ -260,6 +414,7 @@ export const gptMemorization: Experiment = {
       }),
     ];
     model.dispose();
+    control.model.dispose();
     return {
       config: {
         preset: s.preset,
@@ -294,6 +449,18 @@ export const gptMemorization: Experiment = {
         extractionRepeated: exLevels.map((e) => e.rate),
         repeatsPerPassage: repeats.map((r) => round(r, 1)),
         ordinaryPasses: round(ordinaryPasses),
+        control: {
+          trainedOn: 'the training text minus the probed passages (ordinary and repeated)',
+          tokensRemoved: train.tokens.length - kept.length,
+          charactersAppended: missing.length,
+          valBpc: control.valBpc,
+          extractionTrain: cxTrain.rate,
+          extractionHeldOut: cxVal.rate,
+          extractionRepeated: cxLevels.map((e) => e.rate),
+          meanMatchedTokensTrain: cxTrain.meanMatchedPrefix,
+        },
+        pairedAll: { ...pairAll, mcnemarP: mcAll.pExact },
+        pairedOrdinary: { ...pairOrdinary, mcnemarP: mcOrdinary.pExact },
         meanMatchedTokensTrain: exTrain.meanMatchedPrefix,
         meanMatchedTokensHeldOut: exVal.meanMatchedPrefix,
         meanMatchedTokensRepeated: exLevels.map((e) => e.meanMatchedPrefix),

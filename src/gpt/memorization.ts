@@ -246,3 +246,39 @@ export function longestCopiedSpans(index: NgramIndex, texts: readonly string[]):
     return { words: 0, text: '' };
   });
 }
+
+/**
+ * The training stream with the token ranges [start, end) removed (overlapping or touching ranges
+ * merge; out-of-range parts are an error). What a control model that never saw the probed passages
+ * is trained on (Carlini et al. 2022 compare against a model not trained on the probed data).
+ */
+export function removeSpans(tokens: ArrayLike<number>, spans: ReadonlyArray<readonly [number, number]>): Int32Array {
+  const n = tokens.length;
+  spans.forEach(([s, e], i) => check(Number.isInteger(s) && Number.isInteger(e) && 0 <= s && s <= e && e <= n, `spans[${i}]`, `[${s}, ${e}) is not a range inside the ${n} tokens`, 'pass integer [start, end) pairs with 0 ≤ start ≤ end ≤ tokens.length'));
+  const sorted = spans.map(([s, e]) => [s, e] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const keep = new Uint8Array(n).fill(1);
+  for (const [s, e] of sorted) keep.fill(0, s, e);
+  const out = new Int32Array(keep.reduce((a, k) => a + k, 0));
+  let j = 0;
+  for (let i = 0; i < n; i++) if (keep[i]) out[j++] = tokens[i]!;
+  return out;
+}
+
+/**
+ * Scores a model and a control on the same passages, paired per passage: how many only the model
+ * extracted (b), only the control (c), and McNemar's exact p over those discordant passages.
+ */
+export function pairedExtraction(model: ExtractionStats, control: ExtractionStats): { b: number; c: number; both: number; neither: number } {
+  check(model.count === control.count, 'control', `scored ${control.count} passages but the model ${model.count}`, 'score both models on the same passages');
+  let b = 0;
+  let c = 0;
+  let both = 0;
+  for (let i = 0; i < model.count; i++) {
+    const x = model.extracted[i]!;
+    const y = control.extracted[i]!;
+    if (x && y) both++;
+    else if (x) b++;
+    else if (y) c++;
+  }
+  return { b, c, both, neither: model.count - b - c - both };
+}

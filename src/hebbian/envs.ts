@@ -156,6 +156,10 @@ export const PENDULUM_BODIES = {
   long: { gravity: 10, mass: 1.0, length: 1.4, maxTorque: 2.0 },
   /** A damaged motor at 60 % strength. */
   'weak-motor': { gravity: 10, mass: 1.0, length: 1.0, maxTorque: 1.2 },
+  /** A rod twice as long: a quarter of the standard body's angular push per unit torque (breaks a static policy). */
+  'very-long': { gravity: 10, mass: 1.0, length: 2.0, maxTorque: 2.0 },
+  /** A motor at 40 % strength: many more swings are needed to get up (breaks a static policy). */
+  'very-weak-motor': { gravity: 10, mass: 1.0, length: 1.0, maxTorque: 0.8 },
   /** A shorter, lighter rod: faster dynamics. */
   short: { gravity: 10, mass: 0.8, length: 0.7, maxTorque: 2.0 },
 } satisfies Record<string, PendulumBody>;

@@ -45,6 +45,11 @@ export interface HebbianPolicySpec {
   fixedEta?: number;
   /** Episode-start weights are U[−initScale, initScale] (default 0.1). */
   initScale?: number;
+  /**
+   * Hebbian updates per episode before plasticity is switched off (default: never off). The
+   * frozen-plasticity control: the weights stay as the first `plasticSteps` updates left them.
+   */
+  plasticSteps?: number;
 }
 
 export type PolicySpec = StaticPolicySpec | HebbianPolicySpec;
@@ -137,6 +142,10 @@ export class PlasticNetwork extends FeedForward implements Policy {
   readonly normalise: boolean;
   readonly fixedEta: number;
   readonly initScale: number;
+  /** Updates per episode before the weights freeze (Infinity: always plastic). */
+  readonly plasticSteps: number;
+  /** Updates applied since the last reset. */
+  private updates = 0;
   /** Per-synapse coefficients, layer after layer, synapse (j, i) row-major, K values each. */
   readonly coeffs: Float32Array;
   private readonly offsets: number[] = [];
@@ -153,6 +162,8 @@ export class PlasticNetwork extends FeedForward implements Policy {
     this.initScale = spec.initScale ?? 0.1;
     checkNumber(this.fixedEta, 'fixedEta');
     checkNumber(this.initScale, 'initScale', { min: 0 });
+    if (spec.plasticSteps !== undefined) checkInt(spec.plasticSteps, 'plasticSteps', { min: 0 });
+    this.plasticSteps = spec.plasticSteps ?? Number.POSITIVE_INFINITY;
     const K = coefficientsPerSynapse(this.rule);
     this.nSynapses = synapseCount(spec.sizes, this.inputBias);
     const n = this.nSynapses * K;
@@ -171,6 +182,7 @@ export class PlasticNetwork extends FeedForward implements Policy {
     const s = this.initScale;
     for (const w of this.weights) for (let k = 0; k < w.length; k++) w[k] = rng.uniform(-s, s);
     this.lastWeightChange = 0;
+    this.updates = 0;
   }
 
   /**
@@ -199,7 +211,12 @@ export class PlasticNetwork extends FeedForward implements Policy {
   /** Forward pass, then the Hebbian update (the action is decided by the weights before the update). */
   act(observation: ArrayLike<number>): Float32Array {
     const out = this.forward(observation);
-    this.hebbianUpdate();
+    if (this.updates < this.plasticSteps) {
+      this.hebbianUpdate();
+      this.updates++;
+    } else {
+      this.lastWeightChange = 0;
+    }
     return out;
   }
 }
