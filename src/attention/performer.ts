@@ -275,7 +275,25 @@ export interface KernelDecodeState {
  * Returns the outputs [G, T, M] — the causal form's at those positions — and the new state. O(T²)
  * inside the new block, O(1) per token against the past: the recurrent form for generation.
  */
-export function kernelExtend(phiQ: Tensor, keys: { logK: Tensor } | { phiK: Tensor }, v: Tensor, prior: KernelDecodeState | null, eps = 1e-6): { output: Tensor; state: KernelDecodeState } {
+export function kernelExtend(phiQ: Tensor, keys: { logK: Tensor } | { phiK: Tensor }, v: Tensor, prior: KernelDecodeState | null, eps = 1e-6, block = 64): { output: Tensor; state: KernelDecodeState } {
+  const T0 = phiQ.shape[1]!;
+  if (T0 > block) {
+    // a long prompt: blocks of `block` positions, each against the state of the ones before (O(T·block), not O(T²))
+    const res = tf.tidy(() => {
+      const outs: Tensor[] = [];
+      let state = prior;
+      for (let from = 0; from < T0; from += block) {
+        const len = Math.min(block, T0 - from);
+        const cut = (x: Tensor): Tensor => tf.slice(x, [0, from, 0], [-1, len, -1]);
+        const part: { logK: Tensor } | { phiK: Tensor } = 'logK' in keys ? { logK: cut(keys.logK) } : { phiK: cut(keys.phiK) };
+        const r = kernelExtend(cut(phiQ), part, cut(v), state, eps, block);
+        outs.push(r.output);
+        state = r.state;
+      }
+      return { output: tf.concat(outs, 1), s: state!.s, z: state!.z, r: state!.r };
+    });
+    return { output: res.output, state: { s: res.s, z: res.z, r: res.r } };
+  }
   return tf.tidy(() => {
     const [g, T] = phiQ.shape as [number, number];
     let psi: Tensor;
