@@ -19,6 +19,8 @@ export interface FullAttentionOptions {
   sharedQK?: boolean;
   /** Check q, k, v for NaN/Inf (one read-back). Default true. */
   checkFinite?: boolean;
+  /** Applied to the attention probabilities (e.g. dropout while training). */
+  dropout?: (p: Tensor) => Tensor;
 }
 
 /** Additive logit bias [nq, nk] for a causal mask (and the shared-QK self penalty). */
@@ -54,7 +56,8 @@ export function fullAttention(q: Tensor4D, k: Tensor4D, v: Tensor4D, opts: FullA
     if (bias) logits = tf.add(logits, bias);
     const m = keyMask(opts.mask, b, nk);
     if (m) logits = tf.add(logits, tf.reshape(tf.mul(tf.sub(1, m), MASKED), [b, 1, 1, nk]));
-    const p = tf.softmax(logits, -1);
+    let p = tf.softmax(logits, -1);
+    if (opts.dropout) p = opts.dropout(p);
     return tf.reshape(tf.matMul(tf.reshape(p, [b * h, nq, nk]), v3), [b, h, nq, dv]) as Tensor4D;
   });
 }

@@ -50,3 +50,21 @@ export {
 export { MASKED, SELF_PENALTY, stopGradient, unitLength } from './common.js';
 export { type MeasureOptions, type Measurement, measureAttention } from './measure.js';
 export { type RefOptions, type GradientMismatch, refAttention, refPerHead, gradientMismatches } from './reference.js';
+export {
+  type AttendArgs,
+  type AttentionCapabilities,
+  type AttentionContext,
+  type AttentionKindSpec,
+  type BucketStore,
+  type DecodeState,
+  type Decoder,
+  type ParamSpec,
+  Attention,
+  attentionKind,
+  attentionKinds,
+  createAttention,
+  disposeDecodeState,
+  registerAttentionKind,
+  unregisterAttentionKind,
+} from './registry.js';
+export { type KernelDecodeState, type StabilisedKernelOptions, kernelExtend, performerLogFeatures, stabilisedKernelAttention } from './performer.js';

@@ -29,9 +29,14 @@ export interface LinearAttentionOptions extends KernelAttentionOptions {
   checkFinite?: boolean;
 }
 
-/** φ(x) = elu(x) + 1 (positive, so the normaliser never vanishes). */
+/**
+ * φ(x) = elu(x) + 1 (positive, so the normaliser never vanishes), computed as x + 1 for x > 0 and
+ * exp(x) otherwise: elu(x) + 1 in float32 rounds exp(x) − 1 to −1 below x ≈ −17 (here: relu(x) + exp(min(x, 0))), so keys or queries
+ * with large negative coordinates got features of exactly 0 and rows of zeros (the same failure
+ * as Performer's underflow); exp(x) keeps them down to float32's range.
+ */
 export function eluFeatureMap(x: Tensor): Tensor {
-  return tf.tidy(() => tf.add(tf.elu(x), 1));
+  return tf.tidy(() => tf.add(tf.relu(x), tf.exp(tf.minimum(x, 0))));
 }
 
 /**

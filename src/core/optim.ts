@@ -6,6 +6,7 @@
 import { tf, type Tensor } from './tf.js';
 import { PaperlabError, checkNumber } from './errors.js';
 import type { ArrayGroup } from './checkpoint.js';
+import { adamUpdate } from './ops.js';
 
 export interface AdamWConfig {
   lr?: number;
@@ -65,14 +66,12 @@ export class AdamW {
         if (!p) throw new PaperlabError('grads', `has a gradient for '${name}' but no such variable`, 'pass the variables the gradients were taken for');
         const m = this.slot(this.m, name, p);
         const v = this.slot(this.v, name, p);
-        const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        m.assign(m1);
-        v.assign(v1);
-        const denom = tf.add(tf.sqrt(tf.div(v1, bc2)), this.eps);
-        let next = tf.sub(p, tf.mul(tf.div(m1, denom), stepSize));
-        if (this.weightDecay > 0 && this.decay(name, p)) next = tf.sub(next, tf.mul(p, this.lr * this.weightDecay));
-        p.assign(next);
+        // one fused native kernel per parameter when the addon is active (ops.adamUpdate)
+        const decay = this.weightDecay > 0 && this.decay(name, p) ? this.lr * this.weightDecay : 0;
+        const next = adamUpdate(p, m, v, g, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize, bc2, decay });
+        m.assign(next.m);
+        v.assign(next.v);
+        p.assign(next.p);
       }
     });
   }

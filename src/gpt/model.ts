@@ -17,7 +17,7 @@ import { PaperlabError, check, checkInt, checkNumber, checkOneOf, checkShape } f
 import { gelu, layerNorm, linear } from '../core/ops.js';
 import type { Rng } from '../core/rng.js';
 import { engineInfo } from '../core/engine.js';
-import { attention, defaultNbFeatures, drawOrthogonalFeatures } from '../attention/index.js';
+import { Attention, attentionKind, attentionKinds, createAttention, disposeDecodeState, type DecodeState } from '../attention/registry.js';
 
 export const GPT_ATTENTION_KINDS = ['full', 'linear', 'performer', 'lsh'] as const;
 export type GPTAttentionKind = (typeof GPT_ATTENTION_KINDS)[number];
@@ -77,7 +77,8 @@ export function resolveGPTConfig(config: Partial<GPTConfig> & { vocabSize: numbe
   check(c.nEmbd % c.nHead === 0, 'nEmbd', `${c.nEmbd} is not divisible by nHead = ${c.nHead}`, 'choose nEmbd as a multiple of nHead (e.g. nHead 4, nEmbd 128)');
   checkNumber(c.dropout, 'dropout', { min: 0, max: 0.99 });
   check(typeof c.bias === 'boolean', 'bias', `expected true or false, got ${String(c.bias)}`, 'pass bias: true (GPT-2) or false');
-  checkOneOf(c.attention, GPT_ATTENTION_KINDS, 'attention');
+  check(attentionKinds().includes(c.attention), 'attention', `'${String(c.attention)}' is not an attention kind`, `use one of ${GPT_ATTENTION_KINDS.join(', ')}`);
+  check(attentionKind(c.attention).capabilities.causal, 'attention', `'${c.attention}' has no causal form`, `use one of ${GPT_ATTENTION_KINDS.join(', ')}`);
   const ao = c.attentionOptions ?? {};
   check(typeof ao === 'object' && !Array.isArray(ao), 'attentionOptions', 'must be an object', 'pass e.g. { bucketSize: 32, nHashes: 2 }');
   for (const k of ['bucketSize', 'nHashes', 'nbFeatures', 'chunkSize'] as const) if (ao[k] !== undefined) checkInt(ao[k]!, `attentionOptions.${k}`, { min: 1 });
@@ -99,14 +100,15 @@ export function gptParamCount(config: Partial<GPTConfig> & { vocabSize: number }
 }
 
 /**
- * Keys and values of every layer for the positions seen so far, so that generating one more token
- * costs one forward step over one position. Owned tensors; call dispose() when done.
+ * The decoding state of every layer for the positions seen so far, so that generating one more
+ * token costs one forward step over one position: keys and values for full attention, the
+ * recurrent sums (O(1) in the context) for linear and Performer. Owned tensors; call dispose().
  */
 export class KVCache {
   /** Positions held (the next token goes at this position). */
   length = 0;
-  /** Per layer: keys and values as [B·H, length, D]. */
-  layers: Array<{ k: tf.Tensor3D; v: tf.Tensor3D } | undefined>;
+  /** Per layer: the attention's decoding state. */
+  layers: Array<DecodeState | undefined>;
 
   constructor(
     readonly nLayer: number,
@@ -116,7 +118,7 @@ export class KVCache {
   }
 
   dispose(): void {
-    for (const l of this.layers) if (l) tf.dispose([l.k, l.v]);
+    for (const l of this.layers) disposeDecodeState(l);
     this.layers = new Array(this.nLayer).fill(undefined);
     this.length = 0;
   }
@@ -139,11 +141,12 @@ export class GPT {
   readonly variables: Record<string, tf.Variable>;
   /** Fixed non-trainable tensors (Performer's random features, `h.{i}.attn.features`); saved with checkpoints. */
   readonly buffers: Record<string, tf.Tensor>;
+  /** The attention of each layer (kind, options, parameters, decoding). */
+  readonly attn: Attention[];
   /** When true, dropout is applied (set by the trainer; sampling and evaluation leave it false). */
   training = false;
   /** Stream that seeds dropout masks; the trainer points it at its own RNG so resumes are exact. */
   dropoutRng: Rng;
-  private readonly mask: tf.Tensor2D;
   private readonly zeros: Map<number, Tensor> = new Map();
   private disposed = false;
 
@@ -178,18 +181,23 @@ export class GPT {
     add('ln_f.weight', [C], 'ones');
     if (bias) add('ln_f.bias', [C], 'zeros');
     this.variables = vars;
-    // Drawn after the weights, so a model's initial weights do not depend on its attention kind.
+    // One attention per layer; its buffers (Performer's features) are drawn after the weights, so a
+    // model's initial weights do not depend on its attention kind.
+    this.attn = [];
     this.buffers = {};
-    if (this.config.attention === 'performer') {
-      const D = C / this.config.nHead;
-      const m = this.config.attentionOptions.nbFeatures ?? defaultNbFeatures(D);
-      for (let i = 0; i < L; i++) this.buffers[`h.${i}.attn.features`] = tf.keep(drawOrthogonalFeatures(m, D, rng));
+    const ctx = { heads: this.config.nHead, dHead: C / this.config.nHead, causal: true, maxLen: T };
+    for (let i = 0; i < L; i++) {
+      // attentionOptions is one bag for every kind: each kind takes the options it has
+      const own = Object.fromEntries(Object.entries(this.config.attentionOptions).filter(([key]) => key in attentionKind(this.config.attention).defaults));
+      const a = createAttention(this.config.attention, own, ctx);
+      this.attn.push(a);
+      a.paramSpecs.forEach((spec) => {
+        const t = tf.keep(spec.init(rng));
+        if (spec.trainable) vars[`h.${i}.attn.${spec.name}`] = tf.variable(t, true, `gpt${id}/h.${i}.attn.${spec.name}`);
+        else this.buffers[`h.${i}.attn.${spec.name}`] = t;
+      });
     }
     this.dropoutRng = rng.fork('gpt-dropout');
-    // Additive causal mask: 0 on and below the diagonal, −1e9 above it (exp underflows to exactly 0).
-    const m = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-    this.mask = tf.keep(tf.tensor2d(m, [T, T]));
   }
 
   /** Number of parameters (the tied output head is counted once). */
@@ -257,9 +265,14 @@ export class GPT {
     return tf.reshape(this.dropout(x), [B * T, C]);
   }
 
+  /** Layer i's attention parameters, in its kind's order. */
+  private attnParams(i: number): Tensor[] {
+    return this.attn[i]!.paramSpecs.map((p) => this.variables[`h.${i}.attn.${p.name}`] ?? this.buffers[`h.${i}.attn.${p.name}`]!);
+  }
+
   /**
    * Causal self-attention of layer `i` on the normalised stream h ([B·T, C]). With a cache, the T
-   * new positions attend to the cached keys/values and the cache is extended.
+   * new positions continue the cached ones (KV cache or recurrent state) and the cache is extended.
    */
   private attention(i: number, h: Tensor, B: number, T: number, cache?: KVCache): Tensor {
     const { nHead: H, nEmbd: C } = this.config;
@@ -268,47 +281,26 @@ export class GPT {
     const qkv = linear(h, this.v(`${p}.c_attn.weight`), this.optionalBias(`${p}.c_attn.bias`));
     // [B·T, 3C] → [B, T, 3, H, D] → [3, B, H, T, D]: q, k, v are contiguous slices along axis 0.
     const heads = tf.transpose(tf.reshape(qkv, [B, T, 3, H, D]), [2, 0, 3, 1, 4]);
-    const [q0, k0, v0] = tf.unstack(heads, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    if (this.config.attention !== 'full') return this.kernelAttention(i, q0, k0, v0, B, T);
-    const q = tf.reshape(q0!, [B * H, T, D]);
-    let k = tf.reshape(k0!, [B * H, T, D]);
-    let v = tf.reshape(v0!, [B * H, T, D]);
-    const past = cache ? cache.length : 0;
-    if (cache) {
-      const prev = cache.layers[i];
-      if (prev) {
-        k = tf.concat([prev.k, k], 1);
-        v = tf.concat([prev.v, v], 1);
-        tf.dispose([prev.k, prev.v]);
-      }
-      cache.layers[i] = { k: tf.keep(k as tf.Tensor3D), v: tf.keep(v as tf.Tensor3D) };
-    }
-    const S = past + T;
-    // Scale q ([B·H, T, D]) rather than the scores ([B·H, T, S]): fewer multiplies when S > D.
-    let att = tf.matMul(tf.mul(q, 1 / Math.sqrt(D)), k, false, true); // [B·H, T, S]
-    att = tf.add(att, tf.slice(this.mask, [past, 0], [T, S]));
-    att = this.dropout(tf.softmax(att, -1));
-    const y = tf.matMul(att, v); // [B·H, T, D]
-    const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, H, T, D]), [0, 2, 1, 3]), [B * T, C]);
-    return this.dropout(linear(merged, this.v(`${p}.c_proj.weight`), this.optionalBias(`${p}.c_proj.bias`)));
-  }
-
-  /** The attention module's causal kinds on q, k, v [B, H, T, D]; then the output projection. */
-  private kernelAttention(i: number, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, B: number, T: number): Tensor {
-    const { nEmbd: C, attention: kind, attentionOptions: ao } = this.config;
+    const [q, k0, v] = tf.unstack(heads, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const attn = this.attn[i]!;
+    const k = attn.sharedQK ? q : k0;
     let y: tf.Tensor4D;
-    if (kind === 'linear') y = attention(q, k, v, { kind, causal: true, chunkSize: ao.chunkSize, checkFinite: false });
-    else if (kind === 'performer') {
-      y = attention(q, k, v, { kind, causal: true, chunkSize: ao.chunkSize, features: this.buffers[`h.${i}.attn.features`] as tf.Tensor2D, checkFinite: false });
-    } else y = attention(q, k, v, { kind: 'lsh', causal: true, bucketSize: ao.bucketSize, nHashes: ao.nHashes, rng: this.dropoutRng, checkFinite: false });
+    if (cache) {
+      const r = attn.extend(q, k, v, cache.layers[i] ?? null, this.attnParams(i));
+      for (const t of r.state.tensors) tf.keep(t);
+      cache.layers[i] = r.state;
+      y = r.output;
+    } else {
+      const dropout = this.training && this.config.dropout > 0 ? (x: Tensor) => this.dropout(x) : undefined;
+      y = attn.forward(q, k, v, { params: this.attnParams(i), rng: this.dropoutRng, checkFinite: false, dropout });
+    }
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]);
-    const p = `h.${i}.attn`;
     return this.dropout(linear(merged, this.v(`${p}.c_proj.weight`), this.optionalBias(`${p}.c_proj.bias`)));
   }
 
-  /** Whether `forwardCached` works (full attention only; other kinds recompute when sampling). */
+  /** Whether `forwardCached` works: full (KV cache), linear and Performer (recurrent state); LSH recomputes. */
   get supportsKVCache(): boolean {
-    return this.config.attention === 'full';
+    return this.attn[0]!.canDecode;
   }
 
   private mlp(i: number, h: Tensor): Tensor {
@@ -365,7 +357,7 @@ export class GPT {
    * sequence, at the new positions.
    */
   forwardCached(idx: tf.Tensor2D, cache: KVCache): tf.Tensor3D {
-    check(this.supportsKVCache, 'cache', `works with full attention only, this model uses '${this.config.attention}'`, 'sample with { cache: false } (generate does this automatically)');
+    check(this.supportsKVCache, 'cache', `has no cached decoding for '${this.config.attention}' attention`, 'sample with { cache: false } (generate does this automatically)');
     const { B, T } = this.checkIdx(idx, 'idx', cache.length);
     check(cache.nLayer === this.config.nLayer, 'cache', `has ${cache.nLayer} layers, the model ${this.config.nLayer}`, 'create the cache with model.createCache()');
     check(B === cache.batch, 'idx', `has batch ${B} but the cache holds ${cache.batch} sequences`, 'pass one row per cached sequence');
@@ -377,7 +369,6 @@ export class GPT {
     this.disposed = true;
     tf.dispose(Object.values(this.variables));
     tf.dispose(Object.values(this.buffers));
-    this.mask.dispose();
     for (const z of this.zeros.values()) z.dispose();
     this.zeros.clear();
   }
