@@ -19,6 +19,7 @@ export const trainGpt: Command = {
   usage:
     'Usage: paperlab train gpt [--preset tiny|small] [--steps N] [--out DIR] [--seed N] [--resume]\n' +
     '                          [--batch-size N] [--lr X] [--eval-every N] [--tokenizer char|bpe] [--vocab-size N] [--backend B]\n' +
+    '                          [--checkpoint-every N]\n' +
     '  tiny: 4 layers × 128, context 64, characters; small: 6 layers × 192, context 128, byte-level BPE (1 024)\n' +
     '  --out defaults to checkpoints/gpt-<preset>; --resume continues the checkpoint there exactly',
   async run(argv) {
@@ -36,6 +37,7 @@ export const trainGpt: Command = {
         tokenizer: { type: 'string' },
         'vocab-size': { type: 'string' },
         backend: { type: 'string' },
+        'checkpoint-every': { type: 'string' },
       },
       this.usage,
     );
@@ -64,6 +66,7 @@ export const trainGpt: Command = {
         evalEvery: optionalInt(values['eval-every'], 'eval-every', 1),
         tokenizer: tokenizer as 'char' | 'bpe' | undefined,
         vocabSize: optionalInt(values['vocab-size'], 'vocab-size', 257),
+        checkpointEvery: optionalInt(values['checkpoint-every'], 'checkpoint-every', 1),
       },
     });
     const last = run.evals[run.evals.length - 1];
