@@ -159,7 +159,7 @@ export class GPT {
     const add = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): void => {
       const n = shape.reduce((a, b) => a * b, 1);
       const data = init === 'normal' ? rng.normalArray(n, 0, std) : new Float32Array(n).fill(init === 'ones' ? 1 : 0);
-      vars[name] = tf.variable(tf.tensor(data, shape, 'float32'), true, `gpt${id}/${name}`);
+      vars[name] = tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true, `gpt${id}/${name}`)); // tidy: the initial tensor would outlive dispose()
     };
     const projStd = 0.02 / Math.sqrt(2 * L);
     add('wte', [V, C], 'normal');
