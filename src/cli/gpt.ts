@@ -37,6 +37,7 @@ export const trainGpt: Command = {
     'Usage: paperlab train gpt [--text FILE|-] [--preset tiny|small] [--steps N] [--out DIR] [--seed N] [--resume]\n' +
     '                          [--n-layer N] [--n-head N] [--n-embd N] [--block-size N] [--batch-size N] [--accumulate K]\n' +
     '                          [--lr X] [--eval-every N] [--tokenizer char|bpe] [--vocab-size N] [--log FILE] [--backend B]\n' +
+    '                          [--checkpoint-every N]\n' +
     '  --text trains on your own UTF-8 text (- reads standard input): the first 90 % trains, the last 10 % validates\n' +
     '  tiny: 4 layers × 128, context 64, characters; small: 6 layers × 192, context 128, byte-level BPE (1 024)\n' +
     '  --n-layer/--n-head/--n-embd/--block-size override the preset\'s model; --accumulate K: K micro-batches per step\n' +
@@ -64,6 +65,7 @@ export const trainGpt: Command = {
         'block-size': { type: 'string' },
         accumulate: { type: 'string' },
         log: { type: 'string' },
+        'checkpoint-every': { type: 'string' },
       },
       this.usage,
     );
@@ -121,6 +123,7 @@ export const trainGpt: Command = {
         // A char preset asked for BPE gets the small preset's 1 024 tokens unless told otherwise.
         vocabSize: vocabSize ?? (tokenizerKind === 'bpe' && GPT_PRESETS[(preset ?? 'tiny') as GPTPresetName].vocabSize < 257 ? 1024 : undefined),
         model,
+        checkpointEvery: optionalInt(values['checkpoint-every'], 'checkpoint-every', 1),
       },
     });
     const last = run.evals[run.evals.length - 1];

@@ -64,8 +64,8 @@ export class Dense implements Module {
     checkInt(outDim, 'outDim', { min: 1 });
     const gain = opts.gain ?? Math.SQRT2;
     const n = inDim * outDim;
-    this.w = tf.variable(tf.tensor2d(rng.normalArray(n, 0, gain / Math.sqrt(inDim)), [inDim, outDim]));
-    this.b = opts.bias === false ? undefined : tf.variable(tf.zeros([outDim]));
+    this.w = tf.tidy(() => tf.variable(tf.tensor2d(rng.normalArray(n, 0, gain / Math.sqrt(inDim)), [inDim, outDim])));
+    this.b = opts.bias === false ? undefined : tf.tidy(() => tf.variable(tf.zeros([outDim])));
   }
   apply(x: Tensor): Tensor {
     return linear(x, this.w, this.b);
@@ -97,7 +97,7 @@ export class Conv2d implements Module {
     const k = opts.kernel ?? 3;
     checkInt(k, 'kernel', { min: 1 });
     this.w = tf.variable(heNormal(rng, [k, k, inChannels, outChannels], k * k * inChannels));
-    this.b = tf.variable(tf.zeros([outChannels]));
+    this.b = tf.tidy(() => tf.variable(tf.zeros([outChannels])));
   }
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const s = this.opts.stride ?? 1;
@@ -132,10 +132,10 @@ export class BatchNorm implements Module {
   ) {
     checkInt(channels, 'channels', { min: 1 });
     checkNumber(momentum, 'momentum', { min: 0, max: 1 });
-    this.gamma = tf.variable(tf.ones([channels]));
-    this.beta = tf.variable(tf.zeros([channels]));
-    this.runningMean = tf.variable(tf.zeros([channels]), false);
-    this.runningVar = tf.variable(tf.ones([channels]), false);
+    this.gamma = tf.tidy(() => tf.variable(tf.ones([channels])));
+    this.beta = tf.tidy(() => tf.variable(tf.zeros([channels])));
+    this.runningMean = tf.tidy(() => tf.variable(tf.zeros([channels]), false));
+    this.runningVar = tf.tidy(() => tf.variable(tf.ones([channels]), false));
   }
   apply(x: Tensor, training: boolean): Tensor {
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);

@@ -21,7 +21,7 @@ export * from './stats.js';
 export { type NativeStatus } from './native.js';
 // Fused ops (one native kernel each when the addon is active, else the tf composition) and the
 // switches over the native kernels, for users who build their own models or profile them.
-export { layerNorm, gelu, linear, causalAttention, adamUpdate, type AdamHyper } from './ops.js';
+export { layerNorm, gelu, GELU_FORMS, type GELUForm, linear, causalAttention, adamUpdate, type AdamHyper } from './ops.js';
 export { registerNativeKernels, unregisterNativeKernels, nativeKernelStats, resetNativeKernelStats, setPoolLimit, poolLimit } from './kernels/index.js';
 export { startKernelProfile, type KernelTime } from './kernels/profile.js';
 export * from '../data/mnist.js';

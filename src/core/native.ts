@@ -27,7 +27,10 @@ export const packageRoot = [path.resolve(here, '../..'), path.resolve(here, '../
   existsSync(path.join(p, 'package.json')),
 ) ?? path.resolve(here, '../../..');
 
-export const addonPath = path.join(packageRoot, 'native', 'build', 'Release', 'paperlab_native.node');
+/** The built addon; PAPERLAB_NATIVE_ADDON=FILE loads another build (e.g. native/build-asan's, see docs/native.md). */
+export const addonPath = process.env.PAPERLAB_NATIVE_ADDON
+  ? path.resolve(process.env.PAPERLAB_NATIVE_ADDON)
+  : path.join(packageRoot, 'native', 'build', 'Release', 'paperlab_native.node');
 
 /** The raw addon module, or null with a reason. Loaded at most once. */
 let cached: { addon: unknown; reason: string } | undefined;

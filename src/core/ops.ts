@@ -5,6 +5,7 @@
  * composition below, which is also the reference the tests compare against.
  */
 import { tf, type Tensor } from './tf.js';
+import { check, checkOneOf } from './errors.js';
 import { ADAM, ATTENTION, ATTENTION_GRAD, fusedKernelReady, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels/index.js';
 
 type Save = (tensors: Tensor[]) => void;
@@ -53,12 +54,16 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   return layerNormPlain(x, gamma, beta, eps);
 }
 
-function geluPlain(x: Tensor): Tensor {
+function geluTanhPlain(x: Tensor): Tensor {
   return tf.tidy(() => {
     const c = Math.sqrt(2 / Math.PI);
     const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), c);
     return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
   });
+}
+
+function geluErf(x: Tensor): Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
 const geluFused = tf.customGrad(((x: Tensor, save: Save) => {
@@ -70,10 +75,22 @@ const geluFused = tf.customGrad(((x: Tensor, save: Save) => {
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
 
-/** GELU, tanh approximation (GPT-2/nanoGPT): 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
-export function gelu(x: Tensor): Tensor {
-  if (x.dtype === 'float32' && x.size > 0 && fusedKernelReady(GELU)) return geluFused(x);
-  return geluPlain(x);
+export const GELU_FORMS = ['tanh', 'erf'] as const;
+/**
+ * 'tanh': Hendrycks & Gimpel's tanh approximation, 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), as in
+ *   OpenAI's GPT-2 and BERT code and HF's `gelu_new` (the native fused kernel computes this one);
+ * 'erf': the exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), PyTorch's nn.GELU() default, which
+ *   nanoGPT's model.py uses. The two differ by at most ≈ 5e-4 (near |x| ≈ 2).
+ */
+export type GELUForm = (typeof GELU_FORMS)[number];
+
+/** GELU in the given form (default 'tanh'; see GELUForm). */
+export function gelu(x: Tensor, form: GELUForm = 'tanh'): Tensor {
+  checkOneOf(form, GELU_FORMS, 'form');
+  check(x.dtype === 'float32', 'x', `gelu needs a float32 tensor, got ${x.dtype}`, 'cast it with tf.cast(x, "float32")');
+  if (form === 'erf') return geluErf(x);
+  if (x.size > 0 && fusedKernelReady(GELU)) return geluFused(x);
+  return geluTanhPlain(x);
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { tf, type Tensor } from '../core/tf.js';
 import { PaperlabError, check, checkInt, checkNumber, checkOneOf, checkShape } from '../core/errors.js';
-import { gelu, layerNorm, linear } from '../core/ops.js';
+import { GELU_FORMS, gelu, layerNorm, linear, type GELUForm } from '../core/ops.js';
 import type { Rng } from '../core/rng.js';
 import { engineInfo } from '../core/engine.js';
 import { Attention, attentionKind, attentionKinds, createAttention, disposeDecodeState, type DecodeState } from '../attention/registry.js';
@@ -41,6 +41,8 @@ export interface GPTConfig {
   attention?: GPTAttentionKind;
   /** Options of the non-full kinds (defaults: the attention module's). */
   attentionOptions?: GPTAttentionOptions;
+  /** MLP activation: 'tanh' (GPT-2's approximation, the default) or 'erf' (exact, nanoGPT's nn.GELU()). */
+  gelu?: GELUForm;
 }
 
 export interface GPTAttentionOptions {
@@ -54,7 +56,7 @@ export interface GPTAttentionOptions {
   chunkSize?: number;
 }
 
-/** nanoGPT's GPTConfig defaults (except vocabSize, which always comes from the tokenizer). */
+/** nanoGPT's GPTConfig defaults (except vocabSize, which always comes from the tokenizer, and gelu: GPT-2's 'tanh', where nanoGPT's nn.GELU() is 'erf'). */
 export const GPT_DEFAULTS: Omit<Required<GPTConfig>, 'vocabSize'> = {
   blockSize: 256,
   nLayer: 6,
@@ -64,6 +66,7 @@ export const GPT_DEFAULTS: Omit<Required<GPTConfig>, 'vocabSize'> = {
   bias: true,
   attention: 'full',
   attentionOptions: {},
+  gelu: 'tanh',
 };
 
 /** Fills defaults and validates a config; every mistake names the field. */
@@ -79,6 +82,7 @@ export function resolveGPTConfig(config: Partial<GPTConfig> & { vocabSize: numbe
   check(typeof c.bias === 'boolean', 'bias', `expected true or false, got ${String(c.bias)}`, 'pass bias: true (GPT-2) or false');
   check(attentionKinds().includes(c.attention), 'attention', `'${String(c.attention)}' is not an attention kind`, `use one of ${GPT_ATTENTION_KINDS.join(', ')}`);
   check(attentionKind(c.attention).capabilities.causal, 'attention', `'${c.attention}' has no causal form`, `use one of ${GPT_ATTENTION_KINDS.join(', ')}`);
+  checkOneOf(c.gelu, GELU_FORMS, 'gelu');
   const ao = c.attentionOptions ?? {};
   check(typeof ao === 'object' && !Array.isArray(ao), 'attentionOptions', 'must be an object', 'pass e.g. { bucketSize: 32, nHashes: 2 }');
   for (const k of ['bucketSize', 'nHashes', 'nbFeatures', 'chunkSize'] as const) if (ao[k] !== undefined) checkInt(ao[k]!, `attentionOptions.${k}`, { min: 1 });
@@ -158,7 +162,7 @@ export class GPT {
     const add = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): void => {
       const n = shape.reduce((a, b) => a * b, 1);
       const data = init === 'normal' ? rng.normalArray(n, 0, std) : new Float32Array(n).fill(init === 'ones' ? 1 : 0);
-      vars[name] = tf.variable(tf.tensor(data, shape, 'float32'), true, `gpt${id}/${name}`);
+      vars[name] = tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true, `gpt${id}/${name}`)); // tidy: the initial tensor would outlive dispose()
     };
     const projStd = 0.02 / Math.sqrt(2 * L);
     add('wte', [V, C], 'normal');
@@ -305,7 +309,7 @@ export class GPT {
 
   private mlp(i: number, h: Tensor): Tensor {
     const p = `h.${i}.mlp`;
-    const u = gelu(linear(h, this.v(`${p}.c_fc.weight`), this.optionalBias(`${p}.c_fc.bias`)));
+    const u = gelu(linear(h, this.v(`${p}.c_fc.weight`), this.optionalBias(`${p}.c_fc.bias`)), this.config.gelu);
     return this.dropout(linear(u, this.v(`${p}.c_proj.weight`), this.optionalBias(`${p}.c_proj.bias`)));
   }
 

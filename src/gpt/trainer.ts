@@ -16,7 +16,7 @@ import { Rng } from '../core/rng.js';
 import { AdamW } from '../core/optim.js';
 import { trainStep, runTraining } from '../core/train.js';
 import { warmupCosine } from '../core/schedule.js';
-import { assignGroup, hasCheckpoint, loadCheckpoint, saveCheckpoint, tensorsToGroup, type ArrayGroup, type JsonValue } from '../core/checkpoint.js';
+import { assignGroup, checkCheckpointTarget, hasCheckpoint, loadCheckpoint, saveCheckpoint, tensorsToGroup, type ArrayGroup, type JsonValue } from '../core/checkpoint.js';
 import { loadBrown } from '../data/brown.js';
 import { GPT, resolveGPTConfig, type GPTConfig } from './model.js';
 import { tokenizerFromJSON, trainTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.js';
@@ -327,6 +327,7 @@ export async function trainGPT(opts: GPTTrainOptions = {}): Promise<GPTTrainResu
   if (!opts.resume && out && hasCheckpoint(out)) {
     throw new PaperlabError('out', `${out} already holds a checkpoint`, 'pass --resume to continue it, or choose another --out directory');
   }
+  if (out) checkCheckpointTarget(out, 'out'); // a read-only or foreign --out fails now, not at the first checkpoint
 
   const ck = resuming ? await loadCheckpoint(out!) : undefined;
   const prev = ck ? readMeta(ck.meta, out!) : undefined;

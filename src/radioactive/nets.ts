@@ -77,10 +77,10 @@ export function defaultNetConfig(partial: Partial<NetConfig> & Pick<NetConfig, '
 
 function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Variable {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.variable(tf.tensor(rng.normalArray(n, 0, Math.sqrt(2 / fanIn)), shape));
+  return tf.tidy(() => tf.variable(tf.tensor(rng.normalArray(n, 0, Math.sqrt(2 / fanIn)), shape)));
 }
 function zeros(shape: number[]): tf.Variable {
-  return tf.variable(tf.zeros(shape));
+  return tf.tidy(() => tf.variable(tf.zeros(shape)));
 }
 
 /** Base class: the head and the bookkeeping shared by every architecture. */

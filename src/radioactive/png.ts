@@ -44,6 +44,9 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /** Decodes a PNG file's bytes; `what` names the file in error messages. */
+/** Largest image decodePng reads: 2^26 pixels (an 8192 × 8192 image). */
+export const MAX_PIXELS = 2 ** 26;
+
 export function decodePng(buf: Uint8Array, what = 'png'): PngImage {
   if (buf.length < 8 || SIGNATURE.some((b, i) => buf[i] !== b)) throw new PaperlabError(what, 'is not a PNG file', 'convert the image to PNG');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -81,15 +84,22 @@ export function decodePng(buf: Uint8Array, what = 'png'): PngImage {
   const spp = samplesPer[ctype];
   if (spp === undefined || ![1, 2, 4, 8, 16].includes(depth)) throw new PaperlabError(what, `has colour type ${ctype} / bit depth ${depth}`, 'save it as an 8-bit grey, RGB or RGBA PNG');
   if (ctype === 3 && !palette) throw new PaperlabError(what, 'is a palette image without a PLTE chunk', 'the file is damaged; export it again');
-  let raw: Uint8Array;
-  try {
-    raw = new Uint8Array(inflateSync(Buffer.concat(idat)));
-  } catch (e) {
-    throw new PaperlabError(what, `has corrupt image data (${(e as Error).message})`, 'the file is damaged; export it again');
-  }
   const bitsPerPixel = spp * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const stride = Math.ceil((width * bitsPerPixel) / 8);
+  // The header's size is checked before anything is allocated, and inflating stops at the bytes that
+  // size needs: a tiny file declaring 60 000 × 60 000 pixels, or a deflate bomb, cannot take the memory.
+  if (width * height > MAX_PIXELS) {
+    throw new PaperlabError(what, `declares ${width} × ${height} pixels, more than paperlab reads (${MAX_PIXELS})`, 'downscale the image first');
+  }
+  const needed = height * (stride + 1);
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(inflateSync(Buffer.concat(idat), { maxOutputLength: needed }));
+  } catch (e) {
+    const big = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new PaperlabError(what, big ? `holds more image data than its ${width} × ${height} size needs` : `has corrupt image data (${(e as Error).message})`, 'the file is damaged; export it again');
+  }
   if (raw.length < height * (stride + 1)) throw new PaperlabError(what, 'has less image data than its size needs', 'the file is damaged; export it again');
   const rows = new Uint8Array(height * stride);
   const prev = new Uint8Array(stride);

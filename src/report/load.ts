@@ -79,6 +79,9 @@ export function checkCharts(raw: unknown): { charts: ChartSpec[]; problems: stri
   return { charts, problems };
 }
 
+/** Largest result.json the report reads. */
+export const MAX_RESULT_BYTES = 32 * 2 ** 20;
+
 async function loadOne(dir: string, file: string, out: LoadedResults): Promise<void> {
   const shown = rel(file);
   const root = rel(path.dirname(path.dirname(file)));
@@ -86,6 +89,12 @@ async function loadOne(dir: string, file: string, out: LoadedResults): Promise<v
   const rerun = `re-run it with \`paperlab run ${dir}${outArg}\`, or delete the folder`;
   let text: string;
   try {
+    // Refuse a giant file before reading it (a result.json is kilobytes; charts live in their own files).
+    const { size } = await fs.stat(file);
+    if (size > MAX_RESULT_BYTES) {
+      out.problems.push({ path: shown, name: dir, problem: `is ${(size / 2 ** 20).toFixed(0)} MiB, more than the ${MAX_RESULT_BYTES / 2 ** 20} MiB a result.json may have`, fix: rerun });
+      return;
+    }
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     out.problems.push({ path: shown, name: dir, problem: `cannot be read: ${errText(e)}`, fix: 'check the file permissions, or ' + rerun });
