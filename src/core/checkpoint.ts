@@ -88,7 +88,9 @@ export function assignGroup(group: ArrayGroup, variables: Record<string, tf.Vari
   }
   for (const [name, v] of Object.entries(variables)) {
     const a = group[name]!;
-    v.assign(tf.tensor(a.data, a.shape, a.dtype));
+    const t = tf.tensor(a.data, a.shape, a.dtype);
+    v.assign(t);
+    t.dispose(); // assign copies the values; the temporary would outlive the load otherwise
   }
 }
 

@@ -47,7 +47,10 @@ export class AdamW {
   private slot(map: Map<string, tf.Variable>, name: string, like: Tensor): tf.Variable {
     let s = map.get(name);
     if (!s) {
-      s = tf.variable(tf.zerosLike(like), false);
+      // A variable shares its initial tensor's data; dispose that tensor so only the variable remains.
+      const zeros = tf.zerosLike(like);
+      s = tf.variable(zeros, false);
+      zeros.dispose();
       map.set(name, s);
     }
     return s;
@@ -97,7 +100,10 @@ export class AdamW {
       const name = key.slice(slash + 1);
       const map = kind === 'm' ? this.m : kind === 'v' ? this.v : undefined;
       if (!map) throw new PaperlabError('optimizer state', `has an unknown entry '${key}'`, 'load a checkpoint written with an AdamW optimizer');
-      map.set(name, tf.variable(tf.tensor(a.data, a.shape, 'float32'), false));
+      const init = tf.tensor(a.data, a.shape, 'float32');
+      map.get(name)?.dispose();
+      map.set(name, tf.variable(init, false));
+      init.dispose();
     }
   }
 
