@@ -15,7 +15,7 @@ import { QueueEvaluator } from '../src/scale/es-evaluator.js';
 import { probeRedis } from '../src/scale/connection.js';
 import { freePort, startRedis, type LocalRedis } from '../src/scale/redis-server.js';
 import { SLICE_JOB } from '../src/scale/jobs.js';
-import { killAllWorkers, spawnWorker } from './scale-helpers.js';
+import { killAllWorkers, spawnWorker, workers } from './scale-helpers.js';
 
 const spec: FitnessSpec = {
   policy: { kind: 'hebbian', sizes: [4, 6, 2], rule: 'ABCD_lr', normalise: true },
@@ -49,6 +49,7 @@ test('the local evaluator rebuilding candidates from seeds equals full vectors b
   same(reference, await evolvePolicy({ ...opts, evaluator: new InlineEvaluator() }), 'inline evaluatePerturbed');
 });
 
+// The workers live across the tests below (starting one costs seconds): 1, then 3, then one killed, one frozen.
 test('queue-backed ES equals local ES bit for bit with 1 and with 3 workers', async () => {
   const ev = await QueueEvaluator.connect({ url: redis.url, slices: 6, log: () => undefined });
   try {
@@ -63,57 +64,46 @@ test('queue-backed ES equals local ES bit for bit with 1 and with 3 workers', as
     assert.deepEqual(await ev.evaluate(spec, cands, seeds), await inline.evaluate(spec, cands, seeds));
   } finally {
     await ev.close();
-    await killAllWorkers();
   }
 });
 
 test('a worker SIGKILLed mid-generation: its slice is retried elsewhere, same numbers', async () => {
-  const a = await spawnWorker(redis.url);
+  const victim = [...workers][0]!;
   const ev = await QueueEvaluator.connect({ url: redis.url, slices: 6, log: () => undefined });
   try {
     let killed = false;
     const r = await evolvePolicy({
       ...opts,
       evaluator: ev,
-      onGeneration: async (s) => {
-        if (s.generation === 1 && !killed) {
-          killed = true;
-          // The next generation starts on `a` alone; kill it while it holds a slice, then bring up another.
-          setTimeout(() => {
-            void a.kill().then(() => spawnWorker(redis.url));
-          }, 150);
-        }
+      onGeneration: (s) => {
+        // Generation 2 starts right after this returns; all three workers hold slices 100 ms later.
+        if (s.generation === 1) setTimeout(() => void victim.kill().then(() => (killed = true)), 100);
       },
     });
-    assert.ok(killed);
-    assert.equal(a.child.signalCode, 'SIGKILL');
+    assert.ok(killed, 'the worker was killed before the run finished');
+    assert.equal(victim.child.signalCode, 'SIGKILL');
     same(reference, r, 'after SIGKILL');
   } finally {
     await ev.close();
-    await killAllWorkers();
   }
 });
 
-test('duplicate delivery: a frozen worker loses its lock, another runs the slice, the first finishes late — same numbers', async () => {
-  const a = await spawnWorker(redis.url, 800);
+test('duplicate delivery: a frozen worker loses its lock, another runs its slice, the first finishes late — same numbers', async () => {
+  const frozen = [...workers][0]!;
   const ev = await QueueEvaluator.connect({ url: redis.url, slices: 6, log: () => undefined });
   try {
     const run = evolvePolicy({ ...opts, evaluator: ev });
-    await new Promise((r) => setTimeout(r, 300));
-    a.freeze(); // holds a slice, cannot renew its lock
-    const b = await spawnWorker(redis.url, 800);
-    await new Promise((r) => setTimeout(r, 2500)); // the lock expires; b's stalled check hands the slice to b
-    a.thaw(); // a completes its copy too (or is told its lock is gone)
+    await new Promise((r) => setTimeout(r, 100));
+    frozen.freeze(); // holds a slice and cannot renew its lock
+    await new Promise((r) => setTimeout(r, 3000)); // the lock (1.5 s) expires; the other worker's stalled check takes the slice
+    frozen.thaw(); // it finishes its copy too (and is told its lock is gone)
     same(reference, await run, 'duplicate delivery');
-    void b;
   } finally {
     await ev.close();
-    await killAllWorkers();
   }
 });
 
 test('a malformed slice fails with a clear reason in its record and does not poison the queue', async () => {
-  await spawnWorker(redis.url);
   const q = new Queue('paperlab', { connection: { url: redis.url } });
   const ev = await QueueEvaluator.connect({ url: redis.url, slices: 4, log: () => undefined });
   try {
@@ -129,10 +119,12 @@ test('a malformed slice fails with a clear reason in its record and does not poi
     assert.equal(rec.attemptsMade, 1, 'not retried');
     // The queue goes on: a whole generation afterwards gives the local numbers.
     same(reference, await evolvePolicy({ ...opts, evaluator: ev }), 'after a malformed job');
+    // A generation whose slice is malformed fails with that slice's reason, not a hang.
+    const bad = { ...spec, episodes: 2, envs: [{ name: 'nope' }] } as unknown as FitnessSpec;
+    await assert.rejects(ev.evaluatePerturbed!(bad, { centre: reference.params, sigma: 0.1, noise: [{ s: [1, 2, 3, 4], spare: null }] }, [[1, 2], [3, 4]]), /./);
   } finally {
     await ev.close();
     await q.close();
-    await killAllWorkers();
   }
 });
 

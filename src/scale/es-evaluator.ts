@@ -46,7 +46,8 @@ export class QueueEvaluator implements Evaluator {
   static async connect(o: QueueEvaluatorOptions): Promise<QueueEvaluator> {
     await probeRedis(o.url);
     const queue = o.queue ?? DEFAULT_QUEUE;
-    const waiter = new JobWaiter(gatherQueue(queue), o);
+    // One waiter per generation: poll often, the events usually answer first anyway.
+    const waiter = new JobWaiter(gatherQueue(queue), { pollMs: 200, ...o });
     await waiter.ready();
     return new QueueEvaluator(waiter, queue, o);
   }

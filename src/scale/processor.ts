@@ -20,7 +20,6 @@ import { evaluateSlice } from '../hebbian/evaluator.js';
 import { perturbedCandidates } from '../hebbian/perturb.js';
 import { checkFitnessSpec } from '../hebbian/rollout.js';
 import { Rng } from '../core/rng.js';
-import { validateResult } from '../experiments/result.js';
 import type { ExperimentResult } from '../experiments/types.js';
 import { b64ToF32, b64ToF64, checkSeedPayload, checkSlicePayload, f64ToB64, SEED_JOB, SLICE_JOB, type SeedReturn, type SliceReturn } from './jobs.js';
 
@@ -37,7 +36,7 @@ function unrecoverable(e: unknown): never {
   throw new UnrecoverableError(`malformed payload: ${(e as Error).message}`);
 }
 
-function runSeed(data: unknown): Promise<SeedReturn> {
+async function runSeed(data: unknown): Promise<SeedReturn> {
   let d;
   try {
     d = checkSeedPayload(data);
@@ -48,6 +47,8 @@ function runSeed(data: unknown): Promise<SeedReturn> {
   const args = [cli(), 'run', d.name, '--seed', String(d.seed), '--result-dir', dir];
   if (d.quick) args.push('--quick');
   if (d.backend) args.push('--backend', d.backend);
+  // Loaded here, not at the top: it pulls in the chart renderer, which ES-slice processes never need.
+  const { validateResult } = await import('../experiments/result.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, PAPERLAB_QUIET: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);
