@@ -37,7 +37,7 @@ export const sweep: Command = {
     const backend = values.backend === undefined ? undefined : backendFrom(values.backend);
     const quick = Boolean(values.quick);
     const out = strOption(values.out, 'results');
-    const command = ['paperlab sweep', exp.name, '--seeds', values.seeds, quick ? '--quick' : '', workers ? `--workers ${workers}` : '', values.out ? `--out ${out}` : '']
+    const command = ['paperlab sweep', exp.name, '--seeds', values.seeds, quick ? '--quick' : '', workers ? `--workers ${workers}` : '', values.out ? `--out ${out}` : '', typeof values.redis === 'string' ? '--redis URL' : '']
       .filter(Boolean)
       .join(' ');
     const runner: SeedRunner =
