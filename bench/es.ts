@@ -15,6 +15,7 @@ import { runEpisode, type FitnessSpec } from '../src/hebbian/rollout.js';
 import { makeEnv, type EnvName } from '../src/hebbian/envs.js';
 import { makePolicy } from '../src/hebbian/network.js';
 import { median, type Benchmark } from './types.js';
+import { formatEsQueue, runEsQueueBench, type EsQueueResult } from './es-queue.js';
 
 export interface EsBenchRow {
   /** 0 = the calling thread. */
@@ -41,16 +42,21 @@ export interface EsBenchResult {
   cpuMsPerEpisode: number;
 }
 
-export const esBench: Benchmark<EsBenchResult> = {
+export const esBench: Benchmark<EsBenchResult | EsQueueResult> = {
   name: 'es',
-  summary: 'Hebbian/static policy episodes per second on 0, 1 and 2 worker threads (piscina)',
+  summary: 'Hebbian/static policy episodes per second on 0, 1 and 2 worker threads (piscina); with --redis URL --workers 1,2,4: the BullMQ queue against the pool',
   options: {
     env: { type: 'string' },
     policy: { type: 'string' },
     episodes: { type: 'string' },
     repeats: { type: 'string' },
+    // With --redis: queue vs local pool (bench/es-queue.ts).
+    redis: { type: 'string' },
+    workers: { type: 'string' },
+    population: { type: 'string' },
   },
   async run(values) {
+    if (typeof values.redis === 'string') return runEsQueueBench(values);
     const env = strOption(values.env, 'pendulum') as EnvName;
     if (env !== 'pendulum' && env !== 'cartpole') throw new UsageError(`--env expects pendulum or cartpole, got '${env}'`);
     const kind = strOption(values.policy, 'hebbian');
@@ -109,6 +115,7 @@ export const esBench: Benchmark<EsBenchResult> = {
     return { env, policy: kind, sizes, episodes, stepsPerEpisode, repeats, rows, speedup2over1: two / one, identical, cpuMsPerEpisode };
   },
   format(r) {
+    if ('kind' in r) return formatEsQueue(r);
     const lines = [
       `${r.policy} ${JSON.stringify(r.sizes)} on ${r.env}, ${r.episodes} episodes of ~${r.stepsPerEpisode.toFixed(0)} steps, median of ${r.repeats}`,
       'workers  episodes/s     steps/s',

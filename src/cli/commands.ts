@@ -6,5 +6,6 @@ import { report } from './report.js';
 import { gptCommands } from './gpt.js';
 import { radioactive } from './radioactive.js';
 import { sweep } from './sweep.js';
+import { worker } from './worker.js';
 
-export const commands: Command[] = [list, run, sweep, report, ...gptCommands, radioactive, info, compute, bench];
+export const commands: Command[] = [list, run, sweep, worker, report, ...gptCommands, radioactive, info, compute, bench];

@@ -1,6 +1,7 @@
 /** `paperlab sweep`: one experiment over many seeds, in parallel processes, resumable, with intervals. */
 import { experiments, findExperiment } from '../experiments/index.js';
-import { LocalProcessRunner, parseSeeds, runSweep } from '../experiments/sweep.js';
+import { LocalProcessRunner, parseSeeds, runSweep, type SeedRunner } from '../experiments/sweep.js';
+import { RedisSeedRunner } from '../scale/seed-runner.js';
 import { formatInterval } from '../core/stats.js';
 import { PaperlabError } from '../core/errors.js';
 import { UsageError, intOption, parse, strOption } from './args.js';
@@ -11,14 +12,15 @@ export const sweep: Command = {
   name: 'sweep',
   summary: 'run an experiment over many seeds in parallel (resumable) → <out>/<name>/sweep.json with intervals',
   usage:
-    'Usage: paperlab sweep <experiment> --seeds 0-9 [--quick] [--workers N] [--out DIR] [--backend B] [--json]\n' +
+    'Usage: paperlab sweep <experiment> --seeds 0-9 [--quick] [--workers N] [--out DIR] [--backend B] [--redis URL] [--json]\n' +
     '  --seeds   a range and/or list, e.g. 0-9 or 0,2,5 (required)\n' +
     '  --workers seeds run at once, each in its own process (default: one per core)\n' +
+    '  --redis   enqueue one job per seed on Redis (BullMQ) for `paperlab worker` processes instead\n' +
     '  Rerunning the same command skips seeds already written under <out>/<name>/seeds/.',
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { seeds: { type: 'string' }, quick: { type: 'boolean' }, workers: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } },
+      { seeds: { type: 'string' }, quick: { type: 'boolean' }, workers: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' }, redis: { type: 'string' } },
       this.usage,
     );
     if (positionals.length !== 1) throw new UsageError('name exactly one experiment', this.usage);
@@ -35,10 +37,11 @@ export const sweep: Command = {
     const backend = values.backend === undefined ? undefined : backendFrom(values.backend);
     const quick = Boolean(values.quick);
     const out = strOption(values.out, 'results');
-    const command = ['paperlab sweep', exp.name, '--seeds', values.seeds, quick ? '--quick' : '', workers ? `--workers ${workers}` : '', values.out ? `--out ${out}` : '']
+    const command = ['paperlab sweep', exp.name, '--seeds', values.seeds, quick ? '--quick' : '', workers ? `--workers ${workers}` : '', values.out ? `--out ${out}` : '', typeof values.redis === 'string' ? '--redis URL' : '']
       .filter(Boolean)
       .join(' ');
-    const runner = new LocalProcessRunner({ workers });
+    const runner: SeedRunner =
+      typeof values.redis === 'string' ? await RedisSeedRunner.connect({ url: values.redis, log: (m) => process.stderr.write(`[sweep ${exp.name}] ${m}\n`) }) : new LocalProcessRunner({ workers });
     // Ctrl-C or a kill stops the seed processes too; the seeds already written are kept for the rerun.
     const stop = (sig: NodeJS.Signals): void => {
       void runner.close().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));

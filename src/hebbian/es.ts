@@ -16,6 +16,9 @@ import { PaperlabError, check, checkInt, checkNumber } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type JsonValue } from '../core/checkpoint.js';
 import { Progress } from '../core/progress.js';
+import { antitheticPair, type Perturbation } from './perturb.js';
+
+export { antitheticPair, perturbedCandidates, type Perturbation } from './perturb.js';
 
 export interface EsConfig {
   /** Candidates per generation (even: antithetic pairs). Paper: 200. */
@@ -126,24 +129,24 @@ export class OpenAIES {
   /**
    * Samples this generation's candidates [h+σε_0, h−σε_0, h+σε_1, …] and a generation stream `rng`
    * (forked from the optimiser's stream) for the objective's own randomness, e.g. episode seeds.
+   * `perturbation` describes the same candidates by the centre, σ and the RNG state each ε_i was
+   * drawn from, so a remote evaluator can rebuild them (perturbedCandidates) instead of receiving them.
    */
-  ask(): { candidates: Float32Array[]; rng: Rng } {
+  ask(): { candidates: Float32Array[]; rng: Rng; perturbation: Perturbation } {
     const { populationSize } = this.config;
     const p = this.params.length;
+    const centre = this.params.slice();
+    const states: RngState[] = [];
     this.noise = [];
     this.candidates = [];
     for (let i = 0; i < populationSize / 2; i++) {
+      states.push(this.rng.getState());
       const eps = this.rng.normalArray(p);
-      const plus = new Float32Array(p);
-      const minus = new Float32Array(p);
-      for (let k = 0; k < p; k++) {
-        plus[k] = this.params[k]! + this.sigma * eps[k]!;
-        minus[k] = this.params[k]! - this.sigma * eps[k]!;
-      }
       this.noise.push(eps);
-      this.candidates.push(plus, minus);
+      this.candidates.push(...antitheticPair(centre, this.sigma, eps));
     }
-    return { candidates: this.candidates, rng: this.rng.fork(`generation ${this.generation + 1}`) };
+    const perturbation: Perturbation = { centre, sigma: this.sigma, noise: states };
+    return { candidates: this.candidates, rng: this.rng.fork(`generation ${this.generation + 1}`), perturbation };
   }
 
   /** Updates the parameters from the fitness of the candidates of the last `ask`. */
@@ -226,7 +229,8 @@ export class OpenAIES {
   }
 }
 
-export type Objective = (candidates: Float32Array[], rng: Rng, generation: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
+/** `perturbation`: the same candidates in seed form (see Perturbation), for evaluators that rebuild them. */
+export type Objective = (candidates: Float32Array[], rng: Rng, generation: number, perturbation: Perturbation) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 export interface EvolveOptions {
   /** Fitness of every candidate (higher is better); `rng` is the generation's own stream. */
@@ -277,8 +281,8 @@ export async function evolve(o: EvolveOptions): Promise<EvolveResult> {
   const progress = new Progress(o.generations, { label: o.label ?? 'es', quiet: o.quiet });
   const t0 = Date.now();
   while (es.generation < o.generations) {
-    const { candidates, rng } = es.ask();
-    const fitness = await o.objective(candidates, rng, es.generation + 1);
+    const { candidates, rng, perturbation } = es.ask();
+    const fitness = await o.objective(candidates, rng, es.generation + 1, perturbation);
     const stats = es.tell(fitness);
     history.push(stats);
     if (o.checkpointDir) {

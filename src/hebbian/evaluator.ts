@@ -8,12 +8,26 @@
  */
 import { check } from '../core/errors.js';
 import { checkFitnessSpec, evaluateFitness, makeEnvs, type FitnessSpec } from './rollout.js';
+import { perturbedCandidates, type Perturbation } from './perturb.js';
 
 export interface Evaluator {
   /** Worker threads used (0: the calling thread). */
   readonly workers: number;
   evaluate(spec: FitnessSpec, candidates: readonly Float32Array[], seeds: ReadonlyArray<ArrayLike<number>>): Promise<Float64Array>;
+  /**
+   * Optional: the same fitness for candidates given in seed form (es.ts's Perturbation: candidate
+   * 2i, 2i+1 = centre ± σ·ε_i). Evaluators that ship work elsewhere (src/scale) send only the seeds and
+   * the centre; the result must equal `evaluate(spec, perturbedCandidates(pert), seeds)` bit for bit.
+   */
+  evaluatePerturbed?(spec: FitnessSpec, perturbation: Perturbation, seeds: ReadonlyArray<ArrayLike<number>>): Promise<Float64Array>;
   close(): Promise<void>;
+}
+
+/** The candidates of a perturbation as separate vectors (views into one buffer). */
+export function candidatesOf(pert: Perturbation): Float32Array[] {
+  const all = perturbedCandidates(pert);
+  const p = pert.centre.length;
+  return Array.from({ length: 2 * pert.noise.length }, (_, k) => all.subarray(k * p, (k + 1) * p));
 }
 
 export function checkBatch(candidates: readonly Float32Array[], seeds: ReadonlyArray<ArrayLike<number>>): void {
@@ -41,6 +55,11 @@ export class InlineEvaluator implements Evaluator {
     const out = new Float64Array(candidates.length);
     for (let k = 0; k < candidates.length; k++) out[k] = evaluateFitness(spec, candidates[k]!, seeds[k]!, envs);
     return out;
+  }
+
+  /** Rebuilds the candidates from their seeds, as a remote worker does, and evaluates them here. */
+  evaluatePerturbed(spec: FitnessSpec, perturbation: Perturbation, seeds: ReadonlyArray<ArrayLike<number>>): Promise<Float64Array> {
+    return this.evaluate(spec, candidatesOf(perturbation), seeds);
   }
 
   async close(): Promise<void> {}

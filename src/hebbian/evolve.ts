@@ -70,7 +70,11 @@ export async function evolvePolicy(o: EvolvePolicyOptions): Promise<EvolveResult
       onGeneration: o.onGeneration,
       label: o.label,
       quiet: o.quiet,
-      objective: (candidates, rng) => evaluator.evaluate(o.spec, candidates, generationSeeds(rng, candidates.length, o.spec.episodes, seeding)),
+      // An evaluator that can rebuild candidates from their seeds gets the seeds (a queue ships less).
+      objective: (candidates, rng, _g, pert) => {
+        const seeds = generationSeeds(rng, candidates.length, o.spec.episodes, seeding);
+        return evaluator.evaluatePerturbed ? evaluator.evaluatePerturbed(o.spec, pert, seeds) : evaluator.evaluate(o.spec, candidates, seeds);
+      },
     });
   } finally {
     if (!o.evaluator) await evaluator.close();
