@@ -159,6 +159,7 @@ test('byolSweepVerdict: collapsed / not collapsed / undecided from the spread in
     sumRow(byolRow.spread('BYOL, no predictor'), [0.05, 0.06, 0.04, 0.07, 0.05]), // below → collapsed
     sumRow(byolRow.spread('BYOL, τ = 0 (target = online, no EMA)'), [0.78, 0.8, 0.77, 0.79, 0.81]), // healthy
     sumRow(byolRow.spread('BYOL, no BN in the encoder (heads keep BN)'), [0.1, 0.7, 0.2, 0.6, 0.3]), // spans 0.25
+    sumRow(byolRow.spread('SimSiam'), [0.8, 0.82, 0.79, 0.81, 0.8]), // healthy, no comparison row → undecided
   ];
   const comparisons = [
     cmpRow(byolRow.few('BYOL, no predictor'), byolRow.few('BYOL'), [69, 72, 70, 69, 72], byolFew),
@@ -170,7 +171,7 @@ test('byolSweepVerdict: collapsed / not collapsed / undecided from the spread in
   assert.match(v, /BYOL, no predictor: spread 0\.054 \[[^\]]+\] — collapsed \(interval below 0\.25\)/);
   assert.match(v, /BYOL, τ = 0 \(target = online, no EMA\): spread 0\.79 \[[^\]]+\] — not collapsed \(interval above 0\.25\), 10-label probe \+0\.3 \[[^\]]+\] points vs BYOL \(within noise\)/);
   assert.match(v, /BYOL, no BN in the encoder \(heads keep BN\): spread 0\.38 \[[^\]]+\] — undecided/);
-  assert.match(v, /Needed against collapse or for the 10-label probe at this budget: the predictor; not needed: the EMA \(τ = 0\); undecided: BN in the encoder\./);
+  assert.match(v, /Needed against collapse or for the 10-label probe at this budget: the predictor; not needed: the EMA \(τ = 0\); undecided: BN in the encoder and the EMA target network \(SimSiam\)\./);
   // A healthy arm whose few-label probe is lower beyond noise is needed too.
   const lower = [cmpRow(byolRow.few('BYOL, τ = 0 (target = online, no EMA)'), byolRow.few('BYOL'), byolFew.map((x) => x - 3 + (x % 2) * 0.5), byolFew)];
   assert.match(byolSweepVerdict({ seeds, summary, comparisons: lower }), /at this budget: the predictor and the EMA \(τ = 0\);/);

@@ -383,6 +383,7 @@ const INGREDIENT: Record<string, string> = {
   noPredictor: 'the predictor',
   tau0: 'the EMA (τ = 0)',
   tau1: 'target updates (τ = 1)',
+  simsiam: 'the EMA target network (SimSiam)',
   simsiamNoSG: "SimSiam's stop-gradient",
 };
 
