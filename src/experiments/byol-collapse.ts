@@ -452,7 +452,7 @@ export const byolCollapse: Experiment = {
   paper: 'Bootstrap Your Own Latent (Grill et al., 2020); Exploring Simple Siamese Representation Learning (Chen & He, 2020)',
   claim: 'BYOL learns without negatives and does not collapse; removing the predictor or the moving-average target (τ = 0) collapses it (0.2–0.3 % top-1), and SimSiam collapses without stop-gradient (0.1 %).',
   question: 'The notes: "there is nothing in the model that avoids converging to the trivial solution (everything maps to a constant)" — so why does it not collapse?',
-  estimate: { quick: '~30 s (native kernels, idle 2 cores), ~4 min (tfjs kernels)', full: '~6 min (native kernels, idle 2 cores), ~1 day (tfjs kernels)' },
+  estimate: { quick: '~40 s (38 s of CPU per seed, native kernels), ~5 min (tfjs kernels)', full: '~8 min (native kernels, idle 2 cores), ~1 day (tfjs kernels)' },
   run: (ctx) => runByolCollapse(byolCollapseConfig(ctx.quick), ctx),
   sweep: { comparisons: BYOL_COMPARISONS, verdict: byolSweepVerdict },
 };
@@ -462,6 +462,6 @@ export const byolFashion: Experiment = {
   ...byolCollapse,
   name: 'byol-fashion',
   claim: `${byolCollapse.claim} Re-checked on Fashion-MNIST, where the probes leave room for the arms to separate.`,
-  estimate: { quick: '~40 s (native kernels, idle 2 cores)', full: '~8 min (native kernels, idle 2 cores)' },
+  estimate: { quick: '~40 s (native kernels, idle 2 cores)', full: '~8 min (native kernels, idle 2 cores; not yet measured)' },
   run: (ctx) => runByolCollapse(byolCollapseConfig(ctx.quick, 'fashion-mnist'), ctx),
 };

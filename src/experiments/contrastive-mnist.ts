@@ -428,6 +428,6 @@ export const contrastiveFashion: Experiment = {
   ...contrastiveMnist,
   name: 'contrastive-fashion',
   claim: `${contrastiveMnist.claim} Re-checked on Fashion-MNIST, where raw pixels and a linear probe leave room for the methods to separate.`,
-  estimate: { quick: '~25 s (native kernels, idle 2 cores)', full: '~3 min (native kernels, idle 2 cores)' },
+  estimate: { quick: '~25 s (21 s of CPU per seed, native kernels)', full: '~3 min (native kernels, idle 2 cores; not yet measured)' },
   run: (ctx) => runContrastiveMnist(contrastiveMnistConfig(ctx.quick, 'fashion-mnist'), ctx),
 };
