@@ -78,11 +78,25 @@ export function flattenImages(x: tf.Tensor4D): tf.Tensor2D {
 
 /** Share of rows whose argmax matches the label. */
 export function argmaxAccuracy(logits: Tensor, labels: tf.Tensor1D): number {
+  return meanOf(argmaxCorrect(logits, labels));
+}
+
+/**
+ * Per-row correctness (1 = the argmax is the label), in row order: what McNemar's test of two
+ * classifiers scored on the same test items needs (src/core/stats.ts `mcnemar`).
+ */
+export function argmaxCorrect(logits: Tensor, labels: tf.Tensor1D): Uint8Array {
   check(logits.rank === 2 && logits.shape[0] === labels.shape[0], 'logits', `expected [${labels.shape[0]}, classes], got ${describeShape(logits.shape)}`, 'pass one row of class scores per label');
-  const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'float32')));
-  const h = hits.dataSync()[0]!;
+  const hits = tf.tidy(() => tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'int32'));
+  const out = Uint8Array.from(hits.dataSync());
   hits.dispose();
-  return h / labels.shape[0];
+  return out;
+}
+
+function meanOf(correct: Uint8Array): number {
+  let h = 0;
+  for (const c of correct) h += c;
+  return h / correct.length;
 }
 
 /** Mean softmax cross-entropy of integer labels. */
@@ -117,6 +131,8 @@ export interface ProbeOptions extends CheckpointOptions {
 export interface ProbeResult {
   trainAccuracy: number;
   testAccuracy: number;
+  /** Per test item: 1 when the probe classified it correctly (for McNemar against another read-out). */
+  testCorrect: Uint8Array;
   finalLoss: number;
   numClasses: number;
 }
@@ -163,8 +179,8 @@ export async function linearProbe(trainF: tf.Tensor2D, trainY: tf.Tensor1D, test
       if (ck.every !== undefined && (done % ck.every === 0 || done === ck.endStep)) await ck.save(done, { finalLoss });
     }
     const trainAccuracy = tf.tidy(() => argmaxAccuracy(clf.apply(xtr), trainY));
-    const testAccuracy = tf.tidy(() => argmaxAccuracy(clf.apply(xte), testY));
-    return { trainAccuracy, testAccuracy, finalLoss, numClasses };
+    const testCorrect = tf.tidy(() => argmaxCorrect(clf.apply(xte), testY));
+    return { trainAccuracy, testAccuracy: meanOf(testCorrect), testCorrect, finalLoss, numClasses };
   } finally {
     opt.dispose();
     clf.dispose();
@@ -177,12 +193,18 @@ export async function linearProbe(trainF: tf.Tensor2D, trainY: tf.Tensor1D, test
  * a tie goes to the class that reached the count first, i.e. the one with nearer neighbours), a training-free read-out of a representation.
  */
 export function knnAccuracy(trainF: tf.Tensor2D, trainY: tf.Tensor1D, testF: tf.Tensor2D, testY: tf.Tensor1D, k = 20): number {
+  return meanOf(knnCorrect(trainF, trainY, testF, testY, k));
+}
+
+/** knnAccuracy's per-test-item correctness (1 = the k-NN vote is the label), in row order. */
+export function knnCorrect(trainF: tf.Tensor2D, trainY: tf.Tensor1D, testF: tf.Tensor2D, testY: tf.Tensor1D, k = 20): Uint8Array {
   checkInt(k, 'k', { min: 1, max: trainF.shape[0] });
   check(testF.shape[1] === trainF.shape[1], 'testF', `has ${testF.shape[1]} features but trainF has ${trainF.shape[1]}`, 'extract both with the same encoder');
   const trY = trainY.dataSync();
   const teY = testY.dataSync();
   const nTest = testF.shape[0];
-  let hits = 0;
+  check(testY.shape[0] === nTest, 'testY', `has ${testY.shape[0]} labels for ${nTest} test rows`, 'pass one label per test row');
+  const correct = new Uint8Array(nTest);
   const chunk = 256;
   for (let i = 0; i < nTest; i += chunk) {
     const size = Math.min(chunk, nTest - i);
@@ -202,10 +224,10 @@ export function knnAccuracy(trainF: tf.Tensor2D, trainY: tf.Tensor1D, testF: tf.
           best = c;
         }
       }
-      if (best === teY[i + r]) hits++;
+      if (best === teY[i + r]) correct[i + r] = 1;
     }
   }
-  return hits / nTest;
+  return correct;
 }
 
 function l2(x: Tensor): Tensor {

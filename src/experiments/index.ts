@@ -2,11 +2,11 @@
 import type { Experiment } from './types.js';
 import { gpt3Compute } from './gpt3-compute.js';
 import { gptMemorization } from './gpt-memorization.js';
-import { contrastiveMnist } from './contrastive-mnist.js';
+import { contrastiveFashion, contrastiveMnist } from './contrastive-mnist.js';
 import { radioactiveMnist } from './radioactive-mnist.js';
 import { hebbianAdaptation } from './hebbian-adaptation.js';
 import { reformerDuplication } from './reformer-duplication.js';
-import { byolCollapse } from './byol-collapse.js';
+import { byolCollapse, byolFashion } from './byol-collapse.js';
 import { attentionScaling } from './attention-scaling.js';
 import { attentionAccuracy } from './attention-accuracy.js';
 
@@ -14,10 +14,12 @@ export const experiments: Experiment[] = [
   gpt3Compute,
   gptMemorization,
   contrastiveMnist,
+  contrastiveFashion,
   radioactiveMnist,
   hebbianAdaptation,
   reformerDuplication,
   byolCollapse,
+  byolFashion,
   attentionScaling,
   attentionAccuracy,
 ];
