@@ -3,7 +3,7 @@ import type { Experiment } from './types.js';
 import { gpt3Compute } from './gpt3-compute.js';
 import { gptMemorization } from './gpt-memorization.js';
 import { contrastiveMnist } from './contrastive-mnist.js';
-import { radioactiveMnist } from './radioactive-mnist.js';
+import { radioactiveMnist, radioactiveFashion } from './radioactive-mnist.js';
 import { hebbianAdaptation } from './hebbian-adaptation.js';
 import { reformerDuplication } from './reformer-duplication.js';
 import { byolCollapse } from './byol-collapse.js';
@@ -15,6 +15,7 @@ export const experiments: Experiment[] = [
   gptMemorization,
   contrastiveMnist,
   radioactiveMnist,
+  radioactiveFashion,
   hebbianAdaptation,
   reformerDuplication,
   byolCollapse,
