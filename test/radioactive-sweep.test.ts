@@ -167,3 +167,10 @@ test('radioactive experiments: stable labels, comparisons pair marked with clean
   assert.deepEqual(suspectKinds('cnn', ['mlp', 'patch'], true), ['probe', 'cnn', 'mlp', 'patch']);
   assert.deepEqual(suspectKinds('mlp', ['mlp', 'cnn'], false), ['probe', 'mlp']);
 });
+
+test('each comparison (a, b) is listed once, so the sweep verdict names each suspect once', () => {
+  const keys = radioactiveComparisons().map((s) => `${s.a}|${s.b}`);
+  assert.equal(new Set(keys).size, keys.length);
+  const v = radioactiveSweepVerdict(stats([cmp(cosineLabel('probe', 'cnn', 0.2), cosineLabel('probe', 'cnn', 0), 0.003, [0.002, 0.004])]));
+  assert.equal(v.split('linear probe').length - 1, 1);
+});

@@ -134,7 +134,14 @@ export function radioactiveComparisons(): Array<SweepComparisonSpec & { kind: Su
       out.push({ a: accuracyLabel(kind, markerArch, maxF), b: accuracyLabel(kind, markerArch, 0), aName: `accuracy (${suspectLabel(kind, markerArch)}, ${pct(maxF)} marked)`, bName: 'clean model', test: 'paired-t', kind, fraction: maxF, markerArch, metric: 'accuracy' });
     }
   }
-  return out;
+  // The probe's and the patch net's labels read the same under either marker: keep each pair once.
+  const seen = new Set<string>();
+  return out.filter((c) => {
+    const key = `${c.a}\u0000${c.b}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 const COMPARISONS = radioactiveComparisons();
 
