@@ -138,6 +138,9 @@ test('sweep verdict: "marked > clean from X %" only where the interval excludes 
   assert.match(v, /20 %: 0\.012 \[0\.004, 0\.02\] above/);
   assert.match(v, /different architecture \(MLP\), from scratch: within noise of the clean model at every fraction/);
   assert.match(v, /accuracy at the largest fraction vs clean: CNN within noise \(-0\.1 points \[-0\.3, 0\.1\]\)/);
+  const bb = (f: number): string => `black-box log10 p (held-out images) — different architecture (MLP), from scratch, ${f === 0 ? 'clean (no marked data)' : `${f * 100} % marked`}`;
+  const b = radioactiveSweepVerdict(stats([cmp(bb(0.05), bb(0), -0.8, [-1.9, 0.3]), cmp(bb(0.2), bb(0), -2, [-3, -1])]));
+  assert.match(b, /black-box test, different architecture \(MLP\), from scratch: log10 p below the clean model's from 20 % marked \(5 %: -0\.8 \[-1\.9, 0\.3\], 20 %: -2 \[-3, -1\]\)/);
   // An interval below 0 is reported as such, not as detection.
   const w = radioactiveSweepVerdict(stats([cmp(cosineLabel('mlp', 'cnn', 0.2), cosineLabel('mlp', 'cnn', 0), -0.01, [-0.02, -0.001])]));
   assert.match(w, /within noise of the clean model at every fraction \(but below the clean model at 20 %\)/);

@@ -113,8 +113,8 @@ export function suspectKinds(markerArch: NetArch, others: readonly NetArch[], cn
  * by the sweep. Both marker architectures are listed (the CNN marker falls back to the MLP without
  * the native conv kernels).
  */
-export function radioactiveComparisons(): Array<SweepComparisonSpec & { kind: SuspectKind; fraction: number; markerArch: NetArch; metric: 'cosine' | 'accuracy' }> {
-  const out: Array<SweepComparisonSpec & { kind: SuspectKind; fraction: number; markerArch: NetArch; metric: 'cosine' | 'accuracy' }> = [];
+export function radioactiveComparisons(): Array<SweepComparisonSpec & { kind: SuspectKind; fraction: number; markerArch: NetArch; metric: 'cosine' | 'accuracy' | 'black-box' }> {
+  const out: Array<SweepComparisonSpec & { kind: SuspectKind; fraction: number; markerArch: NetArch; metric: 'cosine' | 'accuracy' | 'black-box' }> = [];
   for (const markerArch of ['cnn', 'mlp'] as NetArch[]) {
     for (const kind of ['probe', 'cnn', 'mlp', 'patch'] as SuspectKind[]) {
       for (const f of ALL_FRACTIONS) {
@@ -129,6 +129,12 @@ export function radioactiveComparisons(): Array<SweepComparisonSpec & { kind: Su
           markerArch,
           metric: 'cosine',
         });
+      }
+      if (kind !== 'probe') {
+        for (const f of ALL_FRACTIONS) {
+          const bb = (x: number): string => `black-box log10 p (held-out images) — ${suspectLabel(kind, markerArch)}, ${x === 0 ? 'clean (no marked data)' : `${pct(x)} marked`}`;
+          out.push({ a: bb(f), b: bb(0), aName: `black-box log10 p (${suspectLabel(kind, markerArch)}, ${pct(f)} marked)`, bName: 'clean model', test: 'paired-t', kind, fraction: f, markerArch, metric: 'black-box' });
+        }
       }
       const maxF = Math.max(...ALL_FRACTIONS);
       out.push({ a: accuracyLabel(kind, markerArch, maxF), b: accuracyLabel(kind, markerArch, 0), aName: `accuracy (${suspectLabel(kind, markerArch)}, ${pct(maxF)} marked)`, bName: 'clean model', test: 'paired-t', kind, fraction: maxF, markerArch, metric: 'accuracy' });
@@ -165,6 +171,14 @@ export function radioactiveSweepVerdict(stats: SweepStats): string {
     const below = rows.filter((x) => x.c!.direction === 'less').map((x) => x.spec.fraction);
     const head = above.length ? `marked > clean from ${pct(Math.min(...above))} marked` : 'within noise of the clean model at every fraction';
     parts.push(`${name}: ${head}${below.length ? ` (but below the clean model at ${below.map(pct).join(', ')})` : ''} — cosine gain ${each}`);
+  }
+  const bbKinds = [...new Set(found.filter((x) => x.spec.metric === 'black-box').map((x) => `${x.spec.markerArch}|${x.spec.kind}`))];
+  for (const key of bbKinds) {
+    const [markerArch, kind] = key.split('|') as [NetArch, SuspectKind];
+    const rows = found.filter((x) => x.spec.metric === 'black-box' && x.spec.markerArch === markerArch && x.spec.kind === kind).sort((a, b) => a.spec.fraction - b.spec.fraction);
+    // Lower log10 p than the clean model = more evidence of the marks.
+    const lower = rows.filter((x) => x.c!.direction === 'less').map((x) => x.spec.fraction);
+    parts.push(`black-box test, ${suspectLabel(kind, markerArch)}: ${lower.length ? `log10 p below the clean model's from ${pct(Math.min(...lower))} marked` : 'log10 p within noise of the clean model at every fraction'} (${rows.map(({ spec, c }) => `${pct(spec.fraction)}: ${fmt(c!.meanDiff)} ${interval(c!.ci95)}`).join(', ')})`);
   }
   const acc = found.filter((x) => x.spec.metric === 'accuracy');
   if (acc.length) {
