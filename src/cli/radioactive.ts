@@ -13,7 +13,7 @@ import { PaperlabError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { makeCarriers, checkCarriers, type Carriers } from '../radioactive/carriers.js';
 import { NET_ARCHS, createNet, loadNet, saveNet, trainClassifier, accuracy, type NetArch, type FeatureNet } from '../radioactive/nets.js';
-import { markImages, type MarkOptions } from '../radioactive/mark.js';
+import { markImages, MARK_AUGMENTS, type MarkAugment, type MarkOptions } from '../radioactive/mark.js';
 import { detect, detectBlackBox } from '../radioactive/detect.js';
 import { loadImageSet, saveImageSet, type ImageSet } from '../radioactive/io.js';
 import { readNpy, writeNpy } from '../radioactive/npy.js';
@@ -27,6 +27,7 @@ const USAGE = `Usage: paperlab radioactive <train|mark|detect> [options]
           [--hidden N] [--epochs 5] [--batch-size 128] [--lr 0.003] [--seed 0]
   mark    --images DATA --net NET --carriers C.npy --out OUT [--labels Y.npy] [--seed 0]
           [--radius 10] [--iterations 60] [--lr 0.01] [--lambda-ft 0.5] [--lambda-img 0.05] [--max-shift 1]
+          [--augment shift|resized-crop-flip|none] (resized-crop-flip: the reference's augmentation)
           (C.npy is created from --seed when it does not exist: keep it secret, detection needs it)
   detect  --net NET --suspect NET2 --carriers C.npy --images HELDOUT [--alpha 0.01]
           [--black-box --labels Y.npy [--controls 8] + the mark options used for marking]
@@ -44,6 +45,7 @@ const markOpts: OptionSpec = {
   'lambda-ft': { type: 'string' },
   'lambda-img': { type: 'string' },
   'max-shift': { type: 'string' },
+  augment: { type: 'string' },
 };
 
 type Values = Record<string, string | boolean | undefined>;
@@ -54,6 +56,12 @@ function need(values: Values, name: string): string {
   return v;
 }
 
+function augmentFrom(v: string | boolean | undefined): MarkAugment {
+  const a = typeof v === 'string' ? v : 'shift';
+  if (!(MARK_AUGMENTS as readonly string[]).includes(a)) throw new PaperlabError('augment', `'${a}' is not one of ${MARK_AUGMENTS.join(', ')}`, 'pass --augment shift, --augment resized-crop-flip or --augment none');
+  return a as MarkAugment;
+}
+
 function markOptionsFrom(values: Values, seed: number): MarkOptions {
   const o: MarkOptions = {
     radius: numOption(values.radius, 'radius', 10) / 255,
@@ -62,6 +70,7 @@ function markOptionsFrom(values: Values, seed: number): MarkOptions {
     lambdaFt: numOption(values['lambda-ft'], 'lambda-ft', 0.5),
     lambdaImg: numOption(values['lambda-img'], 'lambda-img', 0.05),
     maxShift: intOption(values['max-shift'], 'max-shift', 1, 0),
+    augment: augmentFrom(values.augment),
     rng: new Rng(seed).fork('mark'),
   };
   return o;

@@ -3,7 +3,7 @@ import type { Experiment } from './types.js';
 import { gpt3Compute } from './gpt3-compute.js';
 import { gptMemorization } from './gpt-memorization.js';
 import { contrastiveFashion, contrastiveMnist } from './contrastive-mnist.js';
-import { radioactiveMnist } from './radioactive-mnist.js';
+import { radioactiveMnist, radioactiveFashion } from './radioactive-mnist.js';
 import { hebbianAdaptation } from './hebbian-adaptation.js';
 import { reformerDuplication } from './reformer-duplication.js';
 import { byolCollapse, byolFashion } from './byol-collapse.js';
@@ -16,6 +16,7 @@ export const experiments: Experiment[] = [
   contrastiveMnist,
   contrastiveFashion,
   radioactiveMnist,
+  radioactiveFashion,
   hebbianAdaptation,
   reformerDuplication,
   byolCollapse,

@@ -6,3 +6,4 @@ export * from './nets.js';
 export * from './mark.js';
 export * from './align.js';
 export * from './detect.js';
+export * from './augment.js';

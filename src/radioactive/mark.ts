@@ -4,17 +4,23 @@
  *
  *   loss(x̃) = −(φ(aug(x̃)) − φ(x))·u_y  +  λ_ft·‖φ(aug(x̃)) − φ(x)‖  +  λ_img·‖x̃ − x‖²
  *
+ * The augmentation is a random shift (default) or the reference implementation's random resized
+ * crop + flip (`augment: 'resized-crop-flip'`, augment.ts).
  * After every step the perturbation is projected onto the L∞ ball of `radius` and the valid pixel
  * range; every `roundEvery` steps (and at the end) pixels are rounded to the 8-bit grid, so the
  * marked images survive being saved as PNG. Adam on the pixels, cosine-decayed step size.
  */
 import { tf } from '../core/tf.js';
-import { PaperlabError, check, checkInt, checkNumber, checkShape, checkFiniteArray } from '../core/errors.js';
+import { PaperlabError, check, checkInt, checkNumber, checkOneOf, checkShape, checkFiniteArray } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { Progress } from '../core/progress.js';
 import { checkCarriers, type Carriers } from './carriers.js';
 import type { FeatureClassifier } from './nets.js';
 import { randomShift } from './shift.js';
+import { randomResizedCropFlip, type ResizedCropOptions } from './augment.js';
+
+export const MARK_AUGMENTS = ['shift', 'resized-crop-flip', 'none'] as const;
+export type MarkAugment = (typeof MARK_AUGMENTS)[number];
 
 export interface MarkOptions {
   /** Optimisation steps per image. Default 60. */
@@ -33,6 +39,15 @@ export interface MarkOptions {
    * Default 1; 0 = none.
    */
   maxShift?: number;
+  /**
+   * The augmentation seen by the marking network each iteration: 'shift' (random shifts up to
+   * `maxShift`, the default), 'resized-crop-flip' (the reference implementation's
+   * RandomResizedCropFlip: random crop of 8–100 % of the area, resized back, mirrored with
+   * probability ½; see augment.ts) or 'none'.
+   */
+  augment?: MarkAugment;
+  /** Options of the 'resized-crop-flip' augmentation (default: the reference's). */
+  crop?: ResizedCropOptions;
   /** Valid pixel range. Default [0, 1]. */
   range?: [number, number];
   /** Quantisation levels across the range (255 = 8-bit), 0 = none. Default 255. */
@@ -141,6 +156,8 @@ export async function markImages(
   const lambdaFt = o.lambdaFt ?? 0.5;
   const lambdaImg = o.lambdaImg ?? 0.05;
   const maxShift = o.maxShift ?? 1;
+  const augment = o.augment ?? 'shift';
+  checkOneOf(augment, MARK_AUGMENTS, 'augment');
   const [lo, hi] = o.range ?? [0, 1];
   const levels = o.levels ?? 255;
   const roundEvery = o.roundEvery ?? 10;
@@ -186,7 +203,8 @@ export async function markImages(
       const b1 = 0.9;
       const b2 = 0.999;
       const lossOf = (z: tf.Tensor4D): tf.Scalar => {
-        const ft = markingNet.features(maxShift > 0 ? randomShift(z, maxShift, rng) : z);
+        const view = augment === 'resized-crop-flip' ? randomResizedCropFlip(z, rng, o.crop) : augment === 'shift' && maxShift > 0 ? randomShift(z, maxShift, rng) : z;
+        const ft = markingNet.features(view);
         const diff = tf.sub(ft, f0);
         const along = tf.sum(tf.mul(diff, u));
         const dist = tf.sum(tf.sqrt(tf.add(tf.sum(tf.square(diff), 1), 1e-12)));
