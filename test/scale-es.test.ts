@@ -22,7 +22,7 @@ const spec: FitnessSpec = {
   envs: [{ name: 'cartpole', body: 'standard', maxSteps: 200 }, { name: 'cartpole', body: 'long-pole', maxSteps: 200 }],
   episodes: 2,
 };
-const opts = { spec, generations: 3, es: { populationSize: 24 }, seed: 11, quiet: true, seeding: 'per-candidate' as const };
+const opts = { spec, generations: 8, es: { populationSize: 24 }, seed: 11, quiet: true, seeding: 'per-candidate' as const };
 
 let redis: LocalRedis;
 let reference: EvolveResult;
@@ -76,7 +76,8 @@ test('a worker SIGKILLed mid-generation: its slice is retried elsewhere, same nu
       ...opts,
       evaluator: ev,
       onGeneration: (s) => {
-        // Generation 2 starts right after this returns; all three workers hold slices 100 ms later.
+        // Generation 2 starts right after this returns; 8 generations keep the workers busy well past the kill
+        // even on an idle machine (with 3 the run could finish within the 100 ms).
         if (s.generation === 1) setTimeout(() => void victim.kill().then(() => (killed = true)), 100);
       },
     });
