@@ -42,8 +42,14 @@ export async function writeResult(dir: string, result: ExperimentResult): Promis
   await fs.mkdir(dir, { recursive: true });
   for (const c of result.charts ?? []) await fs.writeFile(path.join(dir, `${c.id}.svg`), await renderSvg(c.spec));
   const file = path.join(dir, 'result.json');
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(result, null, 2) + '\n');
-  await fs.rename(tmp, file);
+  await writeJsonAtomic(file, result);
   return file;
+}
+
+/** Writes JSON to a temporary file and renames it into place, so a reader never sees half a file. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await fs.rename(tmp, file);
 }

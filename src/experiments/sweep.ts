@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PaperlabError } from '../core/errors.js';
 import { compareSentence, direction, formatInterval, meanInterval, pairedBootstrap, pairedT } from '../core/stats.js';
-import { validateResult } from './result.js';
+import { validateResult, writeJsonAtomic } from './result.js';
 import { gitCommit, version } from './runner.js';
 import type { Experiment, ExperimentResult, SweepComparisonRow, SweepStats, SweepSummaryRow } from './types.js';
 
@@ -349,13 +349,6 @@ export async function runSweep(exp: Experiment, o: SweepOptions): Promise<{ file
     );
   }
   return { file, sweep };
-}
-
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await fs.rename(tmp, file);
 }
 
 /** Stores a seed's result where a resumed sweep finds it (a runner that ran it elsewhere did not). */

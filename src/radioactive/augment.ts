@@ -12,6 +12,7 @@
 import { tf } from '../core/tf.js';
 import { check, checkInt, checkNumber } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
+import { bySegments } from './shift.js';
 
 export interface CropBox {
   /** Top row, left column, height and width of the crop (integers, inside the image). */
@@ -97,17 +98,5 @@ export function randomResizedCropFlip(x: tf.Tensor4D, rng: Rng, o: ResizedCropOp
   checkInt(segments, 'segments', { min: 1 });
   if (o.scale) o.scale.forEach((v, i) => checkNumber(v, `scale[${i}]`, { min: 0 }));
   const [n, h, w] = x.shape;
-  return tf.tidy(() => {
-    const parts: tf.Tensor4D[] = [];
-    const k = Math.min(segments, n);
-    let start = 0;
-    for (let i = 0; i < k; i++) {
-      const size = Math.floor(((i + 1) * n) / k) - start;
-      if (size <= 0) continue;
-      const box = sampleCropBox(h, w, rng, o);
-      parts.push(applyCropBox(tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]), box));
-      start += size;
-    }
-    return parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-  });
+  return tf.tidy(() => bySegments(n, segments, (start, size) => applyCropBox(tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]), sampleCropBox(h, w, rng, o))));
 }

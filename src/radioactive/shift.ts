@@ -9,6 +9,24 @@ import { tf } from '../core/tf.js';
 import { checkInt } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
+/**
+ * Cuts a batch of n into min(segments, n) contiguous segments, calls `part(start, size)` for each in
+ * order (so random draws happen segment by segment), and concatenates the parts along the batch.
+ * Shared by the marking augmentations: one random transform per segment keeps the op count small.
+ */
+export function bySegments(n: number, segments: number, part: (start: number, size: number) => tf.Tensor4D): tf.Tensor4D {
+  const parts: tf.Tensor4D[] = [];
+  const k = Math.min(segments, n);
+  let start = 0;
+  for (let i = 0; i < k; i++) {
+    const size = Math.floor(((i + 1) * n) / k) - start;
+    if (size <= 0) continue;
+    parts.push(part(start, size));
+    start += size;
+  }
+  return parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+}
+
 /** Shifts images [N, H, W, C] by random (dy, dx) ∈ [−maxShift, maxShift]², segment by segment. */
 export function randomShift(x: tf.Tensor4D, maxShift: number, rng: Rng, segments = 8): tf.Tensor4D {
   checkInt(maxShift, 'maxShift', { min: 0 });
@@ -23,17 +41,10 @@ export function randomShift(x: tf.Tensor4D, maxShift: number, rng: Rng, segments
       [s, s],
       [0, 0],
     ]);
-    const parts: tf.Tensor4D[] = [];
-    const k = Math.min(segments, n);
-    let start = 0;
-    for (let i = 0; i < k; i++) {
-      const size = Math.floor(((i + 1) * n) / k) - start;
-      if (size <= 0) continue;
+    return bySegments(n, segments, (start, size) => {
       const dy = rng.int(2 * s + 1) - s;
       const dx = rng.int(2 * s + 1) - s;
-      parts.push(tf.slice(padded, [start, s - dy, s - dx, 0], [size, h, w, c]));
-      start += size;
-    }
-    return parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+      return tf.slice(padded, [start, s - dy, s - dx, 0], [size, h, w, c]);
+    });
   });
 }
